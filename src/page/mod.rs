@@ -1,0 +1,727 @@
+//! The *page* stage: a parsed document as a reading-order stream of text blocks and links, each with
+//! its visibility and position, plus the monetization scripts it loads.
+//!
+//! Reading order is document order of the parsed DOM. Every text run and every link gets an `order`
+//! number from one counter, so "does this disclosure start before that link" is a comparison of two
+//! numbers. Nothing inside comments, `<script>`, `<style>`, `<template>` and similar elements is text
+//! or a link.
+
+mod sink;
+
+use ego_tree::iter::Edge;
+use html5ever::tendril::TendrilSink;
+use scraper::node::Element;
+use scraper::{Html, Node};
+use url::Url;
+
+use crate::document::Document;
+use crate::rules::Ruleset;
+
+/// Whether a reader can see a piece of the page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Visibility {
+    /// Rendered for every reader.
+    Visible,
+    /// Hidden by an inline style, the `hidden` attribute, a visually-hidden class, a hiding rule in
+    /// the page's own CSS, or a closed `<details>`.
+    Hidden,
+}
+
+/// A run of text inside a block that starts at `offset` in the block's text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Segment {
+    /// Byte offset in [`Block::text`].
+    pub offset: usize,
+    /// Position in reading order.
+    pub order: u32,
+    /// Index in [`Page::links`] when the run is link text.
+    pub link: Option<usize>,
+}
+
+/// The text of one block-level element (paragraph, list item, cell, …), with inline elements folded
+/// in and white space collapsed. A block has one visibility: a hidden inline element starts a block of
+/// its own.
+#[derive(Debug, Clone)]
+pub struct Block {
+    /// The text, white space collapsed to single spaces (line breaks from `<br>` kept as `\n`).
+    pub text: String,
+    /// Whether readers see it.
+    pub visibility: Visibility,
+    /// Where each run of text starts, in order.
+    pub segments: Vec<Segment>,
+}
+
+impl Block {
+    /// The reading-order position of the text at byte `offset`.
+    pub fn order_at(&self, offset: usize) -> u32 {
+        let i = self.segments.partition_point(|s| s.offset <= offset);
+        self.segments[i.saturating_sub(1)].order
+    }
+
+    /// Whether every run of text in `range` is link text.
+    pub fn all_link_text(&self) -> bool {
+        self.segments.iter().all(|s| s.link.is_some())
+    }
+}
+
+/// A link (`<a href>` or `<area href>`).
+#[derive(Debug, Clone)]
+pub struct Link {
+    /// The `href` as written (entities decoded).
+    pub href: String,
+    /// The absolute URL, when `href` resolves.
+    pub url: Option<Url>,
+    /// The `rel` tokens, lower-cased.
+    pub rel: Vec<String>,
+    /// The link text (white space collapsed), or the `alt` of an image inside it, or `aria-label`
+    /// or `title`.
+    pub text: String,
+    /// 1-based source line of the tag.
+    pub line: u32,
+    /// Position in reading order.
+    pub order: u32,
+    /// Whether readers see it.
+    pub visibility: Visibility,
+}
+
+impl Link {
+    /// Whether `rel` contains `sponsored`.
+    pub fn is_sponsored(&self) -> bool {
+        self.rel.iter().any(|r| r == "sponsored")
+    }
+}
+
+/// A monetization script the page loads.
+#[derive(Debug, Clone)]
+pub struct ScriptUse {
+    /// Product name from the rules.
+    pub name: String,
+    /// The script's URL; empty for an inline snippet.
+    pub url: String,
+    /// 1-based source line of the `<script>` tag.
+    pub line: u32,
+}
+
+/// A parsed page.
+#[derive(Debug, Clone)]
+pub struct Page {
+    /// What the report shows as `page_url`.
+    pub display: String,
+    /// The URL links were resolved against (after any `<base href>`).
+    pub base: Option<Url>,
+    /// Text blocks in reading order.
+    pub blocks: Vec<Block>,
+    /// Links in reading order.
+    pub links: Vec<Link>,
+    /// Monetization scripts found.
+    pub scripts: Vec<ScriptUse>,
+    /// `<link rel=canonical>`, resolved.
+    pub canonical: Option<Url>,
+    /// `<html lang>`.
+    pub lang: Option<String>,
+}
+
+/// Elements whose content is not page text.
+const SKIPPED: &[&str] = &[
+    "script", "style", "template", "noscript", "title", "textarea", "select", "iframe", "object",
+    "svg", "math", "canvas", "video", "audio",
+];
+
+/// Elements that start a new text block.
+const BLOCKS: &[&str] = &[
+    "address",
+    "article",
+    "aside",
+    "blockquote",
+    "body",
+    "button",
+    "caption",
+    "dd",
+    "details",
+    "dialog",
+    "div",
+    "dl",
+    "dt",
+    "fieldset",
+    "figcaption",
+    "figure",
+    "footer",
+    "form",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "header",
+    "hgroup",
+    "hr",
+    "html",
+    "legend",
+    "li",
+    "main",
+    "nav",
+    "ol",
+    "option",
+    "p",
+    "pre",
+    "section",
+    "summary",
+    "table",
+    "tbody",
+    "td",
+    "tfoot",
+    "th",
+    "thead",
+    "tr",
+    "ul",
+];
+
+/// Parses a document into a [`Page`].
+pub fn parse(doc: &Document, rules: &Ruleset) -> Page {
+    let decoded = doc.decode();
+    let (html, lines) = html5ever::parse_document(sink::LineSink::new(), Default::default())
+        .one(decoded.text.as_ref());
+    let hidden_css = page_css_hidden_classes(&html, rules);
+    let mut b = Builder {
+        rules,
+        hidden_css,
+        page: Page {
+            display: doc.display.clone(),
+            base: doc.base.clone(),
+            blocks: Vec::new(),
+            links: Vec::new(),
+            scripts: Vec::new(),
+            canonical: None,
+            lang: None,
+        },
+        order: 0,
+        current: None,
+        link: None,
+        link_fallback: String::new(),
+        frames: Vec::new(),
+        skip_depth: 0,
+        base_seen: false,
+    };
+    for edge in html.tree.root().traverse() {
+        match edge {
+            Edge::Open(node) => match node.value() {
+                Node::Element(el) => {
+                    let line = lines.get(&node.id()).copied().unwrap_or(0);
+                    if b.skip_depth > 0 {
+                        b.skip_depth += 1;
+                    } else {
+                        b.open(el, line, || element_text(node));
+                    }
+                }
+                Node::Text(text) if b.skip_depth == 0 => b.text(text),
+                _ => {}
+            },
+            Edge::Close(node) => {
+                if let Node::Element(el) = node.value() {
+                    if b.skip_depth > 0 {
+                        b.skip_depth -= 1;
+                    } else {
+                        b.close(el);
+                    }
+                }
+            }
+        }
+    }
+    b.flush();
+    b.page
+}
+
+/// The text inside an element (for inline scripts).
+fn element_text(node: ego_tree::NodeRef<'_, Node>) -> String {
+    node.descendants()
+        .filter_map(|n| n.value().as_text().map(|t| t.to_string()))
+        .collect()
+}
+
+/// Per open element: what it contributes to the visibility and structure of what is inside it.
+struct Frame {
+    hidden: bool,
+    closed_details: bool,
+    block: bool,
+    link: bool,
+}
+
+struct Builder<'r> {
+    rules: &'r Ruleset,
+    hidden_css: Vec<String>,
+    page: Page,
+    order: u32,
+    current: Option<Block>,
+    /// Index of the link whose text is being read.
+    link: Option<usize>,
+    /// `aria-label` or `title` of that link, its text when it has none of its own.
+    link_fallback: String,
+    frames: Vec<Frame>,
+    skip_depth: usize,
+    base_seen: bool,
+}
+
+impl Builder<'_> {
+    fn next_order(&mut self) -> u32 {
+        self.order += 1;
+        self.order
+    }
+
+    /// Whether content directly inside the innermost open element is hidden.
+    fn inside_hidden(&self) -> bool {
+        self.frames
+            .last()
+            .is_some_and(|f| f.hidden || f.closed_details)
+    }
+
+    fn element_hides(&self, el: &Element) -> bool {
+        if el.attr("hidden").is_some() {
+            return true;
+        }
+        if el.attr("style").is_some_and(|s| self.rules.style_hides(s)) {
+            return true;
+        }
+        el.classes()
+            .any(|c| self.rules.is_hidden_class(c) || self.hidden_css.iter().any(|h| h == c))
+    }
+
+    fn open(&mut self, el: &Element, line: u32, inline_text: impl FnOnce() -> String) {
+        let name = el.name();
+        match name {
+            "script" => self.script(el, line, inline_text),
+            "base" if !self.base_seen => {
+                self.base_seen = true;
+                if let Some(href) = el.attr("href") {
+                    self.page.base =
+                        resolve(self.page.base.as_ref(), href).or(self.page.base.take());
+                }
+            }
+            "link" => {
+                let rel = el.attr("rel").unwrap_or("");
+                if rel
+                    .split_ascii_whitespace()
+                    .any(|r| r.eq_ignore_ascii_case("canonical"))
+                    && self.page.canonical.is_none()
+                {
+                    self.page.canonical = el
+                        .attr("href")
+                        .and_then(|h| resolve(self.page.base.as_ref(), h));
+                }
+            }
+            "html" => self.page.lang = el.attr("lang").map(str::to_string),
+            _ => {}
+        }
+        if SKIPPED.contains(&name) {
+            self.skip_depth = 1;
+            return;
+        }
+        let parent_closed_details = self.frames.last().is_some_and(|f| f.closed_details);
+        let hidden = self.frames.last().is_some_and(|f| f.hidden)
+            || (parent_closed_details && name != "summary")
+            || self.element_hides(el);
+        let block = BLOCKS.contains(&name);
+        if block {
+            self.flush();
+        }
+        if name == "br"
+            && let Some(block) = self.current.as_mut()
+        {
+            let trimmed = block.text.trim_end_matches(' ').len();
+            block.text.truncate(trimmed);
+            if !block.text.is_empty() && !block.text.ends_with('\n') {
+                block.text.push('\n');
+            }
+        }
+        let is_link = matches!(name, "a" | "area") && self.link.is_none();
+        if is_link && let Some(href) = el.attr("href") {
+            let url = resolve(self.page.base.as_ref(), href);
+            let order = self.next_order();
+            let fallback = el
+                .attr("aria-label")
+                .or_else(|| el.attr("title"))
+                .or_else(|| (name == "area").then(|| el.attr("alt")).flatten())
+                .unwrap_or("");
+            self.page.links.push(Link {
+                href: href.trim().to_string(),
+                url,
+                rel: el
+                    .attr("rel")
+                    .unwrap_or("")
+                    .split_ascii_whitespace()
+                    .map(str::to_ascii_lowercase)
+                    .collect(),
+                text: String::new(),
+                line,
+                order,
+                visibility: if hidden {
+                    Visibility::Hidden
+                } else {
+                    Visibility::Visible
+                },
+            });
+            self.link = Some(self.page.links.len() - 1);
+            self.link_fallback = collapse(fallback);
+        } else if name == "img"
+            && let Some(i) = self.link
+            && let Some(alt) = el.attr("alt")
+        {
+            let link = &mut self.page.links[i];
+            if !link.text.is_empty() && !link.text.ends_with(' ') && !alt.trim().is_empty() {
+                link.text.push(' ');
+            }
+            link.text.push_str(&collapse(alt));
+        }
+        self.frames.push(Frame {
+            hidden,
+            closed_details: name == "details" && el.attr("open").is_none(),
+            block,
+            link: is_link && el.attr("href").is_some(),
+        });
+    }
+
+    fn close(&mut self, _el: &Element) {
+        let Some(frame) = self.frames.pop() else {
+            return;
+        };
+        if frame.link
+            && let Some(i) = self.link.take()
+        {
+            let link = &mut self.page.links[i];
+            link.text = link.text.trim().to_string();
+            if link.text.is_empty() {
+                link.text = std::mem::take(&mut self.link_fallback);
+            }
+        }
+        if frame.block {
+            self.flush();
+        }
+    }
+
+    fn script(&mut self, el: &Element, line: u32, inline_text: impl FnOnce() -> String) {
+        let js = el.attr("type").is_none_or(|t| {
+            let t = t.trim().to_ascii_lowercase();
+            t.is_empty() || t == "module" || t.contains("javascript") || t.contains("ecmascript")
+        });
+        if !js {
+            return;
+        }
+        let found = match el.attr("src") {
+            Some(src) => resolve(self.page.base.as_ref(), src).and_then(|url| {
+                self.rules
+                    .script_by_src(&url)
+                    .map(|n| (n.to_string(), url.to_string()))
+            }),
+            None => self
+                .rules
+                .script_by_inline(&inline_text())
+                .map(|n| (n.to_string(), String::new())),
+        };
+        if let Some((name, url)) = found {
+            self.page.scripts.push(ScriptUse { name, url, line });
+        }
+    }
+
+    fn text(&mut self, text: &str) {
+        let hidden = self.inside_hidden();
+        self.push_text(text, hidden);
+    }
+
+    fn push_text(&mut self, text: &str, hidden: bool) {
+        let visibility = if hidden {
+            Visibility::Hidden
+        } else {
+            Visibility::Visible
+        };
+        if self
+            .current
+            .as_ref()
+            .is_some_and(|b| b.visibility != visibility)
+        {
+            self.flush();
+        }
+        if let Some(i) = self.link {
+            append_collapsed(&mut self.page.links[i].text, text);
+        }
+        let order = self.next_order();
+        let link = self.link;
+        let block = self.current.get_or_insert_with(|| Block {
+            text: String::new(),
+            visibility,
+            segments: Vec::new(),
+        });
+        let offset = block.text.len();
+        append_collapsed(&mut block.text, text);
+        if block.text.len() > offset {
+            // The segment starts at the first character this run added (after a collapsed space).
+            let start = if block.text[offset..].starts_with(' ') {
+                offset + 1
+            } else {
+                offset
+            };
+            block.segments.push(Segment {
+                offset: start.min(block.text.len()),
+                order,
+                link,
+            });
+        }
+    }
+
+    fn flush(&mut self) {
+        if let Some(mut block) = self.current.take() {
+            let trimmed = block.text.trim_end().len();
+            block.text.truncate(trimmed);
+            block.segments.retain(|s| s.offset < trimmed);
+            if !block.text.trim().is_empty() && !block.segments.is_empty() {
+                self.page.blocks.push(block);
+            }
+        }
+    }
+}
+
+/// Appends `text` to `out` with runs of white space folded to one space, never starting `out` with a
+/// space nor putting one after a line break (from `<br>`).
+fn append_collapsed(out: &mut String, text: &str) {
+    for c in text.chars() {
+        if c.is_whitespace() {
+            if !out.is_empty() && !out.ends_with([' ', '\n']) {
+                out.push(' ');
+            }
+        } else {
+            out.push(c);
+        }
+    }
+}
+
+/// White space folded and trimmed.
+fn collapse(text: &str) -> String {
+    let mut out = String::new();
+    append_collapsed(&mut out, text);
+    out.trim().to_string()
+}
+
+/// Resolves `href` against `base`; a missing base resolves only absolute URLs.
+fn resolve(base: Option<&Url>, href: &str) -> Option<Url> {
+    let href = href.trim();
+    if href.is_empty() {
+        return None;
+    }
+    match base {
+        Some(base) => base.join(href).ok(),
+        None => Url::parse(href).ok(),
+    }
+}
+
+/// Classes that the page's own CSS hides with a simple top-level rule (`.promo-note{display:none}`).
+/// Rules inside at-rules such as `@media` hide only on some screens and are ignored.
+fn page_css_hidden_classes(html: &Html, rules: &Ruleset) -> Vec<String> {
+    let mut classes = Vec::new();
+    for node in html.tree.root().descendants() {
+        let Some(el) = node.value().as_element() else {
+            continue;
+        };
+        if el.name() != "style" {
+            continue;
+        }
+        let css = element_text(node);
+        for (selectors, declarations) in top_level_rules(&css) {
+            if !rules.style_hides(declarations) {
+                continue;
+            }
+            for sel in selectors.split(',') {
+                let sel = sel.trim();
+                if let Some(class) = sel.strip_prefix('.')
+                    && !class.is_empty()
+                    && class
+                        .chars()
+                        .all(|c| c.is_alphanumeric() || c == '-' || c == '_')
+                {
+                    classes.push(class.to_string());
+                }
+            }
+        }
+    }
+    classes
+}
+
+/// Splits a style sheet into (selectors, declarations) for rules outside any at-rule.
+fn top_level_rules(css: &str) -> Vec<(&str, &str)> {
+    let mut out = Vec::new();
+    let bytes = css.as_bytes();
+    let mut i = 0;
+    let mut start = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'/' if bytes.get(i + 1) == Some(&b'*') => {
+                i = css[i + 2..]
+                    .find("*/")
+                    .map_or(bytes.len(), |e| i + 2 + e + 2);
+                start = i;
+                continue;
+            }
+            b'{' => {
+                let selectors = css[start..i].trim();
+                // Find the matching close brace.
+                let mut depth = 1;
+                let mut j = i + 1;
+                while j < bytes.len() && depth > 0 {
+                    match bytes[j] {
+                        b'{' => depth += 1,
+                        b'}' => depth -= 1,
+                        _ => {}
+                    }
+                    j += 1;
+                }
+                let body_end = j.saturating_sub(1).max(i + 1);
+                if !selectors.starts_with('@') && depth == 0 {
+                    out.push((selectors, &css[i + 1..body_end]));
+                }
+                i = j;
+                start = j;
+                continue;
+            }
+            b';' if css[start..i].trim_start().starts_with('@') => {
+                // `@import …;` and similar statements.
+                start = i + 1;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn page(html: &str) -> Page {
+        let rules = Ruleset::defaults().unwrap();
+        let doc = Document {
+            display: "test.html".into(),
+            base: Some(Url::parse("https://site.example/post/").unwrap()),
+            bytes: html.as_bytes().to_vec(),
+            content_type: None,
+        };
+        parse(&doc, &rules)
+    }
+
+    #[test]
+    fn inline_elements_fold_into_one_block() {
+        let p = page("<p>We <strong>may&nbsp;earn</strong>   a commission</p><p>Next</p>");
+        assert_eq!(p.blocks[0].text, "We may earn a commission");
+        assert_eq!(p.blocks[1].text, "Next");
+    }
+
+    #[test]
+    fn links_resolve_and_keep_lines_and_order() {
+        let p = page(
+            "<p>Intro</p>\n<p>\n<a href=\"/go/x\" rel=\"Nofollow Sponsored\">Buy &amp; save</a></p>\n<a href=\"https://a.example/?a=1&amp;b=2\">B</a>",
+        );
+        assert_eq!(p.links.len(), 2);
+        assert_eq!(
+            p.links[0].url.as_ref().unwrap().as_str(),
+            "https://site.example/go/x"
+        );
+        assert_eq!(p.links[0].line, 3);
+        assert_eq!(p.links[0].text, "Buy & save");
+        assert!(p.links[0].is_sponsored());
+        assert_eq!(
+            p.links[1].url.as_ref().unwrap().as_str(),
+            "https://a.example/?a=1&b=2"
+        );
+        assert_eq!(p.links[1].line, 4);
+        assert!(p.blocks[0].order_at(0) < p.links[0].order);
+        assert!(p.links[0].order < p.links[1].order);
+    }
+
+    #[test]
+    fn comments_scripts_templates_hold_no_links_or_text() {
+        let p = page(
+            "<!-- <a href=\"https://x.example/\">c</a> --><script>var a='<a href=\"https://y.example/\">s</a>';</script><template><a href=\"https://z.example/\">t</a><p>We earn</p></template><style>p{}</style><p>Body</p>",
+        );
+        assert!(p.links.is_empty(), "{:?}", p.links);
+        assert_eq!(p.blocks.len(), 1);
+        assert_eq!(p.blocks[0].text, "Body");
+    }
+
+    #[test]
+    fn hidden_by_style_attribute_class_and_details() {
+        let p = page(concat!(
+            "<div style=\"display: none\"><p>A</p></div>",
+            "<p hidden>B</p>",
+            "<p><span class=\"sr-only\">C</span>D</p>",
+            "<details><summary>E</summary><p>F</p></details>",
+            "<details open><p>G</p></details>",
+        ));
+        let vis: Vec<(&str, Visibility)> = p
+            .blocks
+            .iter()
+            .map(|b| (b.text.as_str(), b.visibility))
+            .collect();
+        use Visibility::*;
+        assert_eq!(
+            vis,
+            vec![
+                ("A", Hidden),
+                ("B", Hidden),
+                ("C", Hidden),
+                ("D", Visible),
+                ("E", Visible),
+                ("F", Hidden),
+                ("G", Visible)
+            ]
+        );
+    }
+
+    #[test]
+    fn page_css_classes_hide_but_media_queries_do_not() {
+        let p = page(concat!(
+            "<style>/* x */ .note, .other { display:none } @media (max-width:600px){ .wide{display:none} } .shown{color:red}</style>",
+            "<p class=\"note\">A</p><p class=\"wide\">B</p><p class=\"shown\">C</p>"
+        ));
+        let vis: Vec<Visibility> = p.blocks.iter().map(|b| b.visibility).collect();
+        assert_eq!(
+            vis,
+            vec![Visibility::Hidden, Visibility::Visible, Visibility::Visible]
+        );
+    }
+
+    #[test]
+    fn image_alt_names_an_image_link() {
+        let p = page("<a href=\"https://x.example/\"><img src=\"a.png\" alt=\"Buy the tent\"></a>");
+        assert_eq!(p.links[0].text, "Buy the tent");
+    }
+
+    #[test]
+    fn base_href_changes_resolution() {
+        let p = page("<head><base href=\"https://other.example/dir/\"></head><a href=\"x\">x</a>");
+        assert_eq!(
+            p.links[0].url.as_ref().unwrap().as_str(),
+            "https://other.example/dir/x"
+        );
+    }
+
+    #[test]
+    fn monetization_scripts_by_src_not_json() {
+        let p = page(concat!(
+            "<script async src=\"https://s.skimresources.com/js/1X2.skimlinks.js\"></script>",
+            "<script type=\"application/ld+json\">{\"u\":\"https://s.skimresources.com/js/1X2.skimlinks.js\"}</script>",
+        ));
+        assert_eq!(p.scripts.len(), 1);
+        assert_eq!(p.scripts[0].name, "Skimlinks");
+    }
+
+    #[test]
+    fn br_breaks_sentences_inside_a_block() {
+        let p = page("<p>Werbung<br>Neu im Test</p>");
+        assert_eq!(p.blocks[0].text, "Werbung\nNeu im Test");
+    }
+
+    #[test]
+    fn deep_nesting_does_not_overflow() {
+        let html = "<div>".repeat(3_000) + "<a href=\"https://x.example/\">deep</a>";
+        let p = page(&html);
+        assert_eq!(p.links.len(), 1);
+    }
+}

@@ -1,0 +1,288 @@
+//! Link and script classification compiled from the `network`, `cloaking` and `script` sections.
+
+use regex::Regex;
+use url::Url;
+
+use super::Ruleset;
+use super::schema::{NetworkRule, ScriptRule};
+
+/// A host pattern from a rules file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HostPattern {
+    /// `example.com`: that host or any subdomain of it.
+    Domain(String),
+    /// `goto.*`: any host whose first label is this one and that has at least two more labels
+    /// (`goto.brand.com`), so a bare `goto.com` does not match.
+    FirstLabel(String),
+}
+
+impl HostPattern {
+    /// Parses `example.com` or `label.*`; the pattern is lower-cased.
+    pub fn parse(pattern: &str) -> Result<Self, String> {
+        let p = pattern.trim().trim_end_matches('.').to_ascii_lowercase();
+        if let Some(label) = p.strip_suffix(".*") {
+            if label.is_empty() || label.contains(['.', '*', '/']) {
+                return Err(format!(
+                    "host pattern `{pattern}`: write `label.*` with a single label"
+                ));
+            }
+            return Ok(HostPattern::FirstLabel(label.to_string()));
+        }
+        let p = p.strip_prefix("*.").unwrap_or(&p).to_string();
+        if p.is_empty() || p.contains(['*', '/', ':']) || !p.contains('.') {
+            return Err(format!(
+                "host pattern `{pattern}`: write a domain such as `example.com` (subdomains match too) or `label.*`"
+            ));
+        }
+        Ok(HostPattern::Domain(p))
+    }
+
+    /// Whether `host` (lower case, no trailing dot) matches.
+    pub fn matches(&self, host: &str) -> bool {
+        match self {
+            HostPattern::Domain(d) => {
+                host == d
+                    || (host.len() > d.len()
+                        && host.ends_with(d.as_str())
+                        && host.as_bytes()[host.len() - d.len() - 1] == b'.')
+            }
+            HostPattern::FirstLabel(label) => host
+                .strip_prefix(label.as_str())
+                .and_then(|rest| rest.strip_prefix('.'))
+                .is_some_and(|rest| rest.contains('.')),
+        }
+    }
+}
+
+fn compile_hosts(hosts: &[String]) -> Result<Vec<HostPattern>, String> {
+    hosts.iter().map(|h| HostPattern::parse(h)).collect()
+}
+
+fn compile_regex(what: &str, pattern: &Option<String>) -> Result<Option<Regex>, String> {
+    pattern
+        .as_deref()
+        .map(|p| {
+            Regex::new(p).map_err(|e| format!("{what} is not a valid regular expression: {e}"))
+        })
+        .transpose()
+}
+
+/// A compiled `[[network]]` entry.
+#[derive(Debug)]
+pub(super) struct CompiledNetwork {
+    pub(super) id: String,
+    pub(super) name: String,
+    hosts: Vec<HostPattern>,
+    path: Option<Regex>,
+    params: Vec<String>,
+    destination_param: Option<String>,
+    amazon_statement: bool,
+}
+
+impl CompiledNetwork {
+    pub(super) fn new(rule: &NetworkRule) -> Result<Self, String> {
+        if rule.hosts.is_empty() {
+            return Err("a network needs at least one host pattern".into());
+        }
+        Ok(CompiledNetwork {
+            id: rule.id.clone(),
+            name: rule.name.clone(),
+            hosts: compile_hosts(&rule.hosts)?,
+            path: compile_regex("path", &rule.path)?,
+            params: rule.params.iter().map(|p| p.to_ascii_lowercase()).collect(),
+            destination_param: rule
+                .destination_param
+                .as_ref()
+                .map(|p| p.to_ascii_lowercase()),
+            amazon_statement: rule.amazon_statement,
+        })
+    }
+
+    fn matches(&self, host: &str, url: &Url) -> bool {
+        if !self.hosts.iter().any(|h| h.matches(host)) {
+            return false;
+        }
+        if let Some(path) = &self.path
+            && !path.is_match(url.path())
+        {
+            return false;
+        }
+        self.params.is_empty()
+            || url.query_pairs().any(|(k, v)| {
+                !v.trim().is_empty() && self.params.iter().any(|p| k.eq_ignore_ascii_case(p))
+            })
+    }
+
+    fn destination(&self, url: &Url) -> Option<String> {
+        let param = self.destination_param.as_ref()?;
+        url.query_pairs()
+            .find(|(k, _)| k.eq_ignore_ascii_case(param))
+            .map(|(_, v)| v.into_owned())
+            .filter(|v| !v.is_empty())
+    }
+}
+
+/// A compiled `[[script]]` entry.
+#[derive(Debug)]
+pub(super) struct CompiledScript {
+    pub(super) name: String,
+    hosts: Vec<HostPattern>,
+    path: Option<Regex>,
+    inline: Vec<String>,
+}
+
+impl CompiledScript {
+    pub(super) fn new(rule: &ScriptRule) -> Result<Self, String> {
+        if rule.src_hosts.is_empty() && rule.inline.is_empty() {
+            return Err("a script needs `src_hosts` or `inline` snippets".into());
+        }
+        Ok(CompiledScript {
+            name: rule.name.clone(),
+            hosts: compile_hosts(&rule.src_hosts)?,
+            path: compile_regex("src_path", &rule.src_path)?,
+            inline: rule.inline.clone(),
+        })
+    }
+
+    pub(super) fn matches_src(&self, src: &Url) -> bool {
+        let Some(host) = src.host_str() else {
+            return false;
+        };
+        let host = host.trim_end_matches('.').to_ascii_lowercase();
+        self.hosts.iter().any(|h| h.matches(&host))
+            && self.path.as_ref().is_none_or(|p| p.is_match(src.path()))
+    }
+
+    pub(super) fn matches_inline(&self, text: &str) -> bool {
+        self.inline.iter().any(|s| text.contains(s.as_str()))
+    }
+}
+
+/// Why a link counts as an affiliate (or otherwise paid) link.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkKind {
+    /// Matches an affiliate network's URL shape.
+    Network,
+    /// A same-site link under a cloaking prefix such as `/go/`.
+    Cloaked,
+    /// Marked `rel="sponsored"` and matches nothing else.
+    Sponsored,
+}
+
+/// The classification of one affiliate link.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LinkClass {
+    /// What made it affiliate.
+    pub kind: LinkKind,
+    /// The network name for the report (`cloaked` and `sponsored` for those kinds).
+    pub network: String,
+    /// The id of the rule that matched (`cloaking` / `rel-sponsored` for those kinds).
+    pub rule_id: String,
+    /// The destination the affiliate URL carries in its query, when the network names one.
+    pub destination: Option<String>,
+    /// Whether the program requires the Amazon Associates statement.
+    pub amazon_statement: bool,
+}
+
+/// Whether two hosts are the same site: equal, or one is the `www.` twin of the other.
+pub fn same_site(a: &str, b: &str) -> bool {
+    let a = a.trim_end_matches('.');
+    let b = b.trim_end_matches('.');
+    a.eq_ignore_ascii_case(b)
+        || a.strip_prefix("www.")
+            .is_some_and(|x| x.eq_ignore_ascii_case(b))
+        || b.strip_prefix("www.")
+            .is_some_and(|x| x.eq_ignore_ascii_case(a))
+}
+
+pub(super) fn classify(
+    rules: &Ruleset,
+    url: &Url,
+    page: Option<&Url>,
+    sponsored: bool,
+) -> Option<LinkClass> {
+    if let Some(host) = url.host_str() {
+        let host = host.trim_end_matches('.').to_ascii_lowercase();
+        if let Some(n) = rules.networks.iter().find(|n| n.matches(&host, url)) {
+            return Some(LinkClass {
+                kind: LinkKind::Network,
+                network: n.name.clone(),
+                rule_id: n.id.clone(),
+                destination: n.destination(url),
+                amazon_statement: n.amazon_statement,
+            });
+        }
+    }
+    if is_cloaked(rules, url, page) {
+        return Some(LinkClass {
+            kind: LinkKind::Cloaked,
+            network: "cloaked".into(),
+            rule_id: "cloaking".into(),
+            destination: None,
+            amazon_statement: false,
+        });
+    }
+    sponsored.then(|| LinkClass {
+        kind: LinkKind::Sponsored,
+        network: "sponsored".into(),
+        rule_id: "rel-sponsored".into(),
+        destination: None,
+        amazon_statement: false,
+    })
+}
+
+/// A same-site link (same scheme family and host, or both without host as for local files) whose
+/// path starts with a cloaking prefix and names something after it.
+fn is_cloaked(rules: &Ruleset, url: &Url, page: Option<&Url>) -> bool {
+    let Some(page) = page else { return false };
+    let same = match (url.host_str(), page.host_str()) {
+        (Some(a), Some(b)) => same_site(a, b),
+        (None, None) => url.scheme() == page.scheme(),
+        _ => false,
+    };
+    if !same {
+        return false;
+    }
+    let path = url.path().to_ascii_lowercase();
+    rules
+        .cloaking_prefixes
+        .iter()
+        .any(|prefix| path.len() > prefix.len() && path.starts_with(prefix.as_str()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn domain_pattern_matches_host_and_subdomains_only() {
+        let p = HostPattern::parse("sjv.io").unwrap();
+        assert!(p.matches("sjv.io"));
+        assert!(p.matches("hike.sjv.io"));
+        assert!(!p.matches("notsjv.io"));
+        assert!(!p.matches("sjv.io.evil.example"));
+    }
+
+    #[test]
+    fn first_label_pattern_needs_a_domain_after_it() {
+        let p = HostPattern::parse("goto.*").unwrap();
+        assert!(p.matches("goto.walmart.com"));
+        assert!(!p.matches("goto.com"));
+        assert!(!p.matches("gotowalmart.com"));
+    }
+
+    #[test]
+    fn bad_host_patterns_are_rejected() {
+        assert!(HostPattern::parse("").is_err());
+        assert!(HostPattern::parse("https://x.com/").is_err());
+        assert!(HostPattern::parse("a.*.com").is_err());
+        assert!(HostPattern::parse("localhost").is_err());
+    }
+
+    #[test]
+    fn same_site_accepts_www_twin() {
+        assert!(same_site("www.example.com", "example.com"));
+        assert!(same_site("Example.com", "www.example.com"));
+        assert!(!same_site("shop.example.com", "example.com"));
+    }
+}

@@ -1,0 +1,397 @@
+//! What the checker knows: affiliate networks, cloaking prefixes, monetization scripts, disclosure
+//! wording and hidden-text conventions.
+//!
+//! The knowledge lives in TOML files under `rules/` in the repository; they are embedded in the binary
+//! as the defaults ([`Ruleset::defaults`]) and users can add or replace them ([`Ruleset::load`]).
+//! This module compiles the files into matchers; it holds no knowledge of its own.
+
+mod links;
+mod phrases;
+pub mod schema;
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+pub use links::{HostPattern, LinkClass, LinkKind};
+pub use phrases::{PhraseMatcher, StatementMatch};
+pub use schema::Strength;
+
+use links::{CompiledNetwork, CompiledScript};
+use schema::{HiddenStyleRule, RulesFile};
+
+/// The default rules files, embedded at build time: (file name, contents).
+pub const DEFAULT_RULES: &[(&str, &str)] = &[
+    ("networks.toml", include_str!("../../rules/networks.toml")),
+    ("cloaking.toml", include_str!("../../rules/cloaking.toml")),
+    ("scripts.toml", include_str!("../../rules/scripts.toml")),
+    (
+        "disclosures.toml",
+        include_str!("../../rules/disclosures.toml"),
+    ),
+    ("hidden.toml", include_str!("../../rules/hidden.toml")),
+];
+
+/// Why rules could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum RulesError {
+    /// A rules file or folder could not be read.
+    #[error("cannot read rules from {path}: {source}")]
+    Read {
+        /// The file or folder.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// A rules file is not valid TOML or does not follow the schema.
+    #[error("rules file {file} is not valid: {message}")]
+    Parse {
+        /// The file name.
+        file: String,
+        /// What the TOML parser said, with line and column.
+        message: String,
+    },
+    /// An entry is well-formed TOML but cannot be used.
+    #[error("rules file {file}, entry `{id}`: {message}")]
+    Invalid {
+        /// The file name.
+        file: String,
+        /// The entry's id.
+        id: String,
+        /// What is wrong and how to fix it.
+        message: String,
+    },
+}
+
+/// Compiled rules, ready to classify links and read disclosures. Cheap to share between threads.
+#[derive(Debug)]
+pub struct Ruleset {
+    networks: Vec<CompiledNetwork>,
+    cloaking_prefixes: Vec<String>,
+    scripts: Vec<CompiledScript>,
+    phrases: PhraseMatcher,
+    hidden_classes: HashSet<String>,
+    hidden_styles: Vec<HiddenStyleRule>,
+}
+
+/// The merged, not yet compiled content of several rules files.
+#[derive(Default)]
+struct Merged {
+    file: RulesFile,
+    /// For each entry, the file it came from (for error messages), by section and id.
+    origin: std::collections::HashMap<(&'static str, String), String>,
+}
+
+impl Merged {
+    fn add(&mut self, name: &str, text: &str) -> Result<(), RulesError> {
+        let file: RulesFile = toml::from_str(text).map_err(|err| RulesError::Parse {
+            file: name.to_string(),
+            message: err.to_string().trim_end().replace('\n', " "),
+        })?;
+        for id in file.network.iter().map(|e| &e.id) {
+            self.origin
+                .insert(("network", id.clone()), name.to_string());
+        }
+        for id in file.script.iter().map(|e| &e.id) {
+            self.origin.insert(("script", id.clone()), name.to_string());
+        }
+        for id in file.language.iter().map(|e| &e.id) {
+            self.origin
+                .insert(("language", id.clone()), name.to_string());
+        }
+        merge(&mut self.file.network, file.network, |e| &e.id);
+        merge(&mut self.file.cloaking, file.cloaking, |e| &e.id);
+        merge(&mut self.file.script, file.script, |e| &e.id);
+        merge(&mut self.file.language, file.language, |e| &e.id);
+        merge(&mut self.file.hidden_class, file.hidden_class, |e| &e.id);
+        merge(&mut self.file.hidden_style, file.hidden_style, |e| &e.id);
+        Ok(())
+    }
+
+    fn origin(&self, section: &'static str, id: &str) -> String {
+        self.origin
+            .get(&(section, id.to_string()))
+            .cloned()
+            .unwrap_or_default()
+    }
+}
+
+/// Appends `new` to `into`, an entry with an id already present replacing the old one in place.
+fn merge<T>(into: &mut Vec<T>, new: Vec<T>, id: impl Fn(&T) -> &String) {
+    for entry in new {
+        match into.iter().position(|old| id(old) == id(&entry)) {
+            Some(at) => into[at] = entry,
+            None => into.push(entry),
+        }
+    }
+}
+
+impl Ruleset {
+    /// The rules embedded in the binary.
+    pub fn defaults() -> Result<Self, RulesError> {
+        Self::load(&[], true)
+    }
+
+    /// Loads the embedded defaults (unless `with_defaults` is false) and then every `*.toml` file of
+    /// each folder in `dirs` (a path to a single file is read as it is), in sorted order.
+    pub fn load(dirs: &[PathBuf], with_defaults: bool) -> Result<Self, RulesError> {
+        let mut merged = Merged::default();
+        if with_defaults {
+            for (name, text) in DEFAULT_RULES {
+                merged.add(name, text)?;
+            }
+        }
+        for dir in dirs {
+            for path in rules_files(dir)? {
+                let text = std::fs::read_to_string(&path).map_err(|source| RulesError::Read {
+                    path: path.clone(),
+                    source,
+                })?;
+                merged.add(&path.display().to_string(), &text)?;
+            }
+        }
+        Self::compile(merged)
+    }
+
+    /// Compiles rules from in-memory files: (name used in errors, TOML text), merged in order.
+    pub fn from_sources(sources: &[(&str, &str)]) -> Result<Self, RulesError> {
+        let mut merged = Merged::default();
+        for (name, text) in sources {
+            merged.add(name, text)?;
+        }
+        Self::compile(merged)
+    }
+
+    fn compile(merged: Merged) -> Result<Self, RulesError> {
+        let networks = merged
+            .file
+            .network
+            .iter()
+            .map(|rule| {
+                CompiledNetwork::new(rule).map_err(|message| RulesError::Invalid {
+                    file: merged.origin("network", &rule.id),
+                    id: rule.id.clone(),
+                    message,
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let scripts = merged
+            .file
+            .script
+            .iter()
+            .map(|rule| {
+                CompiledScript::new(rule).map_err(|message| RulesError::Invalid {
+                    file: merged.origin("script", &rule.id),
+                    id: rule.id.clone(),
+                    message,
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let phrases = PhraseMatcher::new(&merged.file.language).map_err(|(id, message)| {
+            RulesError::Invalid {
+                file: merged.origin("language", &id),
+                id,
+                message,
+            }
+        })?;
+        let mut cloaking_prefixes: Vec<String> = merged
+            .file
+            .cloaking
+            .iter()
+            .flat_map(|rule| rule.prefixes.iter().map(|p| normalize_prefix(p)))
+            .collect();
+        cloaking_prefixes.sort();
+        cloaking_prefixes.dedup();
+        let hidden_classes = merged
+            .file
+            .hidden_class
+            .iter()
+            .flat_map(|rule| rule.classes.iter().cloned())
+            .collect();
+        let hidden_styles = merged
+            .file
+            .hidden_style
+            .into_iter()
+            .map(|mut rule| {
+                rule.property = rule.property.trim().to_ascii_lowercase();
+                rule
+            })
+            .collect();
+        Ok(Ruleset {
+            networks,
+            cloaking_prefixes,
+            scripts,
+            phrases,
+            hidden_classes,
+            hidden_styles,
+        })
+    }
+
+    /// The disclosure wording matcher.
+    pub fn phrases(&self) -> &PhraseMatcher {
+        &self.phrases
+    }
+
+    /// Number of affiliate network rules loaded.
+    pub fn network_count(&self) -> usize {
+        self.networks.len()
+    }
+
+    /// Whether an element with this class hides its text visually.
+    pub fn is_hidden_class(&self, class: &str) -> bool {
+        self.hidden_classes.contains(class)
+    }
+
+    /// Whether a CSS declaration block (`a: b; c: d`) hides the element it applies to.
+    pub fn style_hides(&self, declarations: &str) -> bool {
+        declarations.split(';').any(|decl| {
+            let Some((property, value)) = decl.split_once(':') else {
+                return false;
+            };
+            let property = property.trim().to_ascii_lowercase();
+            let value: String = value
+                .to_ascii_lowercase()
+                .replace("!important", "")
+                .chars()
+                .filter(|c| !c.is_whitespace())
+                .collect();
+            self.hidden_styles.iter().any(|rule| {
+                rule.property == property
+                    && (rule.values.iter().any(|v| *v == value)
+                        || rule.value_prefixes.iter().any(|p| value.starts_with(p)))
+            })
+        })
+    }
+
+    /// Classifies a link. `page` is the URL of the page holding it, used to recognise same-site
+    /// cloaked links; `sponsored` tells whether its `rel` contains `sponsored`.
+    pub fn classify_link(
+        &self,
+        url: &url::Url,
+        page: Option<&url::Url>,
+        sponsored: bool,
+    ) -> Option<LinkClass> {
+        links::classify(self, url, page, sponsored)
+    }
+
+    /// Recognises a monetization script by its `src` URL.
+    pub fn script_by_src(&self, src: &url::Url) -> Option<&str> {
+        self.scripts
+            .iter()
+            .find(|s| s.matches_src(src))
+            .map(|s| s.name.as_str())
+    }
+
+    /// Recognises a monetization script by the text of an inline `<script>`.
+    pub fn script_by_inline(&self, text: &str) -> Option<&str> {
+        self.scripts
+            .iter()
+            .find(|s| s.matches_inline(text))
+            .map(|s| s.name.as_str())
+    }
+}
+
+/// Cloaking prefixes are compared on lower-cased paths and always end with `/`.
+fn normalize_prefix(prefix: &str) -> String {
+    let mut p = prefix.trim().to_ascii_lowercase();
+    if !p.starts_with('/') {
+        p.insert(0, '/');
+    }
+    if !p.ends_with('/') {
+        p.push('/');
+    }
+    p
+}
+
+/// The rules files a `--rules` argument names: a file as it is, or a folder's `*.toml`, sorted.
+fn rules_files(path: &Path) -> Result<Vec<PathBuf>, RulesError> {
+    let read_err = |source| RulesError::Read {
+        path: path.to_path_buf(),
+        source,
+    };
+    let meta = std::fs::metadata(path).map_err(read_err)?;
+    if meta.is_file() {
+        return Ok(vec![path.to_path_buf()]);
+    }
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(path).map_err(read_err)? {
+        let entry = entry.map_err(read_err)?;
+        let p = entry.path();
+        if p.extension().is_some_and(|e| e == "toml") && p.is_file() {
+            files.push(p);
+        }
+    }
+    files.sort();
+    Ok(files)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_rules_compile() {
+        let rules = Ruleset::defaults().expect("embedded rules must compile");
+        assert!(
+            rules.network_count() >= 30,
+            "the issue asks for at least 30 programs"
+        );
+    }
+
+    #[test]
+    fn later_file_replaces_entry_with_same_id() {
+        let a = r#"
+            [[network]]
+            id = "x"
+            name = "Old"
+            source = "test"
+            hosts = ["old.example"]
+        "#;
+        let b = r#"
+            [[network]]
+            id = "x"
+            name = "New"
+            source = "test"
+            hosts = ["new.example"]
+        "#;
+        let rules = Ruleset::from_sources(&[("a.toml", a), ("b.toml", b)]).unwrap();
+        assert_eq!(rules.network_count(), 1);
+        let url = url::Url::parse("https://new.example/x").unwrap();
+        assert_eq!(
+            rules.classify_link(&url, None, false).unwrap().network,
+            "New"
+        );
+        let old = url::Url::parse("https://old.example/x").unwrap();
+        assert!(rules.classify_link(&old, None, false).is_none());
+    }
+
+    #[test]
+    fn unknown_key_is_an_error_naming_file_and_line() {
+        let bad = "[[network]]\nid = \"x\"\nname = \"X\"\nsource = \"s\"\nhosts = []\nhostz = []\n";
+        let err = Ruleset::from_sources(&[("mine.toml", bad)])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("mine.toml"), "{err}");
+        assert!(err.contains("hostz"), "{err}");
+        assert!(err.contains("line 6"), "{err}");
+    }
+
+    #[test]
+    fn bad_regex_names_the_entry() {
+        let bad = "[[network]]\nid = \"broken\"\nname = \"X\"\nsource = \"s\"\nhosts = [\"a.example\"]\npath = \"(\"\n";
+        let err = Ruleset::from_sources(&[("mine.toml", bad)])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("broken") && err.contains("mine.toml"), "{err}");
+    }
+
+    #[test]
+    fn style_declarations_that_hide() {
+        let rules = Ruleset::defaults().unwrap();
+        assert!(rules.style_hides("display:none"));
+        assert!(rules.style_hides("color: red; DISPLAY : None !important"));
+        assert!(rules.style_hides("visibility:hidden"));
+        assert!(!rules.style_hides("display:block"));
+        assert!(!rules.style_hides("opacity:0.5"));
+        assert!(rules.style_hides("opacity:0"));
+    }
+}

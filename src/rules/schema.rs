@@ -1,0 +1,176 @@
+//! The on-disk shape of rules files (`rules/*.toml`).
+//!
+//! Every rules file may hold any of the sections below; files are merged in order, and an entry whose
+//! `id` repeats an earlier entry of the same section replaces it. The README documents the schema for
+//! users; keep the two in step.
+
+use serde::Deserialize;
+
+/// One parsed rules file: every section is optional.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RulesFile {
+    /// Affiliate programs recognised by URL shape.
+    #[serde(default)]
+    pub network: Vec<NetworkRule>,
+    /// Same-site path prefixes used by link-cloaking plugins.
+    #[serde(default)]
+    pub cloaking: Vec<CloakingRule>,
+    /// Scripts that rewrite ordinary links into affiliate links at click time.
+    #[serde(default)]
+    pub script: Vec<ScriptRule>,
+    /// Disclosure wording, one entry per language.
+    #[serde(default)]
+    pub language: Vec<LanguageRule>,
+    /// Class names that hide text visually.
+    #[serde(default)]
+    pub hidden_class: Vec<HiddenClassRule>,
+    /// CSS declarations that hide text visually.
+    #[serde(default)]
+    pub hidden_style: Vec<HiddenStyleRule>,
+}
+
+/// An affiliate program: a link is affiliate when its host matches one of `hosts`, its path matches
+/// `path` (when given) and it carries one of `params` with a non-empty value (when given).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NetworkRule {
+    /// Stable identifier, unique among networks.
+    pub id: String,
+    /// Network name written to the report's `network` column.
+    pub name: String,
+    /// Where the URL shape was confirmed.
+    pub source: String,
+    /// Host patterns: `example.com` matches that host and every subdomain; `goto.*` matches any host
+    /// whose first label is `goto`.
+    pub hosts: Vec<String>,
+    /// Regular expression the URL path must match (searched, so anchor it with `^` when needed).
+    #[serde(default)]
+    pub path: Option<String>,
+    /// Query parameters (names compared case-insensitively); at least one must be present and non-empty.
+    #[serde(default)]
+    pub params: Vec<String>,
+    /// Query parameter that carries the destination URL, reported in the message when present.
+    #[serde(default)]
+    pub destination_param: Option<String>,
+    /// Whether the program requires the Amazon Associates statement on pages with its links
+    /// (checked by the `amazon-statement-missing` warning with the languages' `amazon_markers`).
+    #[serde(default)]
+    pub amazon_statement: bool,
+}
+
+/// Path prefixes that cloaking plugins put in front of affiliate redirects on the publisher's own site.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CloakingRule {
+    /// Stable identifier.
+    pub id: String,
+    /// Where the prefix convention was confirmed.
+    pub source: String,
+    /// Path prefixes such as `/go/`; a link matches when its path starts with one and continues.
+    pub prefixes: Vec<String>,
+}
+
+/// A monetization script recognised by its `src` URL or by text in an inline script.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScriptRule {
+    /// Stable identifier.
+    pub id: String,
+    /// Product name written to the report's `network` column.
+    pub name: String,
+    /// Where the script's address or snippet was confirmed.
+    pub source: String,
+    /// Host patterns for `<script src>`, with the same syntax as network hosts.
+    #[serde(default)]
+    pub src_hosts: Vec<String>,
+    /// Regular expression the `src` path must match (when given).
+    #[serde(default)]
+    pub src_path: Option<String>,
+    /// Literal snippets that identify the script inside an inline `<script>` (case-sensitive).
+    #[serde(default)]
+    pub inline: Vec<String>,
+}
+
+/// Disclosure wording for one language.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LanguageRule {
+    /// Language code (`en`, `de`, …); also the entry's id.
+    pub id: String,
+    /// Where the wording comes from.
+    pub source: String,
+    /// Named word lists used by `statement` patterns. A term is one or more words; a trailing `*` on
+    /// the last word matches any word starting with it.
+    #[serde(default)]
+    pub terms: std::collections::BTreeMap<String, Vec<String>>,
+    /// Words that, just before or inside a statement, negate it ("we do *not* earn …").
+    #[serde(default)]
+    pub negations: Vec<String>,
+    /// Statements that count as a disclosure.
+    #[serde(default)]
+    pub statement: Vec<StatementRule>,
+    /// Stand-alone labels ("Anzeige", "Sponsored") that disclose when they are the whole text of a
+    /// visible block that is not a link, or start it followed by `:`.
+    #[serde(default)]
+    pub labels: Vec<String>,
+    /// Link texts that only point to a disclosure elsewhere ("Affiliate disclosure").
+    #[serde(default)]
+    pub link_labels: Vec<String>,
+    /// Terms that mark a disclosure as the Amazon Associates statement.
+    #[serde(default)]
+    pub amazon_markers: Vec<String>,
+}
+
+/// One statement pattern: term lists in order with the most words allowed between them.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StatementRule {
+    /// Stable identifier, unique within the language.
+    pub id: String,
+    /// `explicit` (says the site earns money) or `label` (names affiliate links without saying so).
+    pub strength: Strength,
+    /// Pattern such as `self ~4 earn ~6 money`: names of term lists, each followed by `~N`, the most
+    /// words allowed before the next one. All parts must fall in one sentence.
+    pub pattern: String,
+}
+
+/// How clearly a disclosure tells the reader that the site earns money.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Strength {
+    /// Only names the links ("this post contains affiliate links", "Anzeige").
+    Label,
+    /// States that the site or author earns money from the links.
+    Explicit,
+}
+
+/// Class names that hide text visually.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HiddenClassRule {
+    /// Stable identifier.
+    pub id: String,
+    /// Where the convention comes from.
+    pub source: String,
+    /// Class names (compared exactly).
+    pub classes: Vec<String>,
+}
+
+/// A CSS declaration that hides text visually: `property: value`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HiddenStyleRule {
+    /// Stable identifier.
+    pub id: String,
+    /// Where the convention comes from.
+    pub source: String,
+    /// CSS property name, lower case.
+    pub property: String,
+    /// Values (lower case, spaces removed, `!important` dropped) that hide.
+    #[serde(default)]
+    pub values: Vec<String>,
+    /// Value prefixes that hide (e.g. `rect(0` for `clip`).
+    #[serde(default)]
+    pub value_prefixes: Vec<String>,
+}
