@@ -272,7 +272,7 @@ pub fn audit(page: &Page, rules: &Ruleset, opts: AuditOptions) -> PageReport {
             continue;
         };
         let link_url = url.to_string();
-        let before = counted().filter(|d| d.order < link.order).last();
+        let before = counted().rfind(|d| d.order < link.order);
         let (status, excerpt, strength) = if let Some(d) = before {
             (LinkStatus::Compliant, d.excerpt.clone(), Some(d.strength))
         } else if let Some(d) = counted().next() {

@@ -9,4 +9,6 @@ pub mod document;
 pub mod findings;
 pub mod input;
 pub mod page;
+pub mod pipeline;
+pub mod report;
 pub mod rules;

@@ -256,7 +256,7 @@ impl Ruleset {
                 .collect();
             self.hidden_styles.iter().any(|rule| {
                 rule.property == property
-                    && (rule.values.iter().any(|v| *v == value)
+                    && (rule.values.contains(&value)
                         || rule.value_prefixes.iter().any(|p| value.starts_with(p)))
             })
         })

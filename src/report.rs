@@ -1,0 +1,342 @@
+//! The *report* stage: writers for findings and the run summary.
+//!
+//! The CSV report is a contract read by other tools and scorers: a header row
+//! (`page_url,rule,severity,link_url,network,link_text,line,disclosure_excerpt,message`), then one row
+//! per finding, flushed page by page. Any cell that a spreadsheet could run as a formula is prefixed
+//! with `'`.
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+use std::fmt;
+use std::io::{self, Write};
+use std::time::Duration;
+
+use crate::findings::{PageReport, Rule, Severity};
+
+/// Columns of the CSV report, in order.
+pub const CSV_HEADER: [&str; 9] = [
+    "page_url",
+    "rule",
+    "severity",
+    "link_url",
+    "network",
+    "link_text",
+    "line",
+    "disclosure_excerpt",
+    "message",
+];
+
+/// Columns of the `--inventory` CSV, in order.
+pub const INVENTORY_HEADER: [&str; 10] = [
+    "page_url",
+    "link_url",
+    "network",
+    "link_text",
+    "line",
+    "status",
+    "rel_sponsored",
+    "destination",
+    "disclosure_strength",
+    "disclosure_excerpt",
+];
+
+/// Prefixes a cell that starts with `=`, `+`, `-`, `@`, tab or carriage return with `'`, so a
+/// spreadsheet shows it as text instead of evaluating it.
+pub fn spreadsheet_safe(cell: &str) -> Cow<'_, str> {
+    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        Cow::Owned(format!("'{cell}"))
+    } else {
+        Cow::Borrowed(cell)
+    }
+}
+
+/// Writes the findings CSV.
+pub struct CsvReport<W: Write> {
+    out: csv::Writer<W>,
+}
+
+impl<W: Write> CsvReport<W> {
+    /// Starts a report: writes the header.
+    pub fn new(out: W) -> io::Result<Self> {
+        let mut out = csv::Writer::from_writer(out);
+        out.write_record(CSV_HEADER)?;
+        out.flush()?;
+        Ok(CsvReport { out })
+    }
+
+    /// Writes one page's findings and flushes, so a report is complete up to the last page done.
+    pub fn write_page(&mut self, page: &PageReport) -> io::Result<()> {
+        for f in &page.findings {
+            let line = f.line.to_string();
+            let row = [
+                f.page_url.as_str(),
+                f.rule.id(),
+                f.severity.as_str(),
+                &f.link_url,
+                &f.network,
+                &f.link_text,
+                &line,
+                &f.disclosure_excerpt,
+                &f.message,
+            ];
+            self.out
+                .write_record(row.iter().map(|c| spreadsheet_safe(c).into_owned()))?;
+        }
+        self.out.flush()
+    }
+}
+
+/// Writes the `--inventory` CSV: every affiliate link with its status.
+pub struct InventoryReport<W: Write> {
+    out: csv::Writer<W>,
+}
+
+impl<W: Write> InventoryReport<W> {
+    /// Starts an inventory: writes the header.
+    pub fn new(out: W) -> io::Result<Self> {
+        let mut out = csv::Writer::from_writer(out);
+        out.write_record(INVENTORY_HEADER)?;
+        out.flush()?;
+        Ok(InventoryReport { out })
+    }
+
+    /// Writes one page's affiliate links and flushes.
+    pub fn write_page(&mut self, page: &PageReport) -> io::Result<()> {
+        for l in &page.links {
+            let line = l.line.to_string();
+            let status = l.status.to_string();
+            let strength = match l.disclosure_strength {
+                Some(crate::rules::Strength::Explicit) => "explicit",
+                Some(crate::rules::Strength::Label) => "label",
+                None => "",
+            };
+            let row = [
+                page.page_url.as_str(),
+                &l.link_url,
+                &l.network,
+                &l.link_text,
+                &line,
+                &status,
+                if l.rel_sponsored { "true" } else { "false" },
+                l.destination.as_deref().unwrap_or(""),
+                strength,
+                &l.disclosure_excerpt,
+            ];
+            self.out
+                .write_record(row.iter().map(|c| spreadsheet_safe(c).into_owned()))?;
+        }
+        self.out.flush()
+    }
+}
+
+/// Terminal styling: colours only on a terminal and without `NO_COLOR`.
+#[derive(Debug, Clone, Copy)]
+pub struct Style {
+    /// Whether to emit ANSI colour codes.
+    pub color: bool,
+}
+
+impl Style {
+    /// Colours when `is_terminal` and `NO_COLOR` is unset or empty.
+    pub fn detect(is_terminal: bool) -> Self {
+        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        Style {
+            color: is_terminal && !no_color,
+        }
+    }
+
+    fn paint<'a>(&self, code: &str, text: &'a str) -> Cow<'a, str> {
+        if self.color {
+            Cow::Owned(format!("\x1b[{code}m{text}\x1b[0m"))
+        } else {
+            Cow::Borrowed(text)
+        }
+    }
+}
+
+/// Writes findings as readable text for a person at a terminal: one heading per page with findings.
+pub struct TableReport<W: Write> {
+    out: W,
+    style: Style,
+}
+
+impl<W: Write> TableReport<W> {
+    /// A table writer.
+    pub fn new(out: W, style: Style) -> Self {
+        TableReport { out, style }
+    }
+
+    /// Writes one page's findings (nothing for a clean page).
+    pub fn write_page(&mut self, page: &PageReport) -> io::Result<()> {
+        if page.findings.is_empty() {
+            return Ok(());
+        }
+        writeln!(self.out, "{}", self.style.paint("1", &page.page_url))?;
+        for f in &page.findings {
+            let sev = match f.severity {
+                Severity::Error => self.style.paint("31;1", "error"),
+                Severity::Warning => self.style.paint("33;1", "warning"),
+                Severity::Notice => self.style.paint("36", "notice"),
+            };
+            writeln!(
+                self.out,
+                "  {:>5}  {sev}[{}]  {}",
+                format!("L{}", f.line),
+                f.rule.id(),
+                f.network
+            )?;
+            if !f.link_url.is_empty() {
+                writeln!(self.out, "         {}", f.link_url)?;
+            }
+            writeln!(self.out, "         {}", f.message)?;
+        }
+        writeln!(self.out)?;
+        self.out.flush()
+    }
+}
+
+/// Counts for the closing summary line.
+#[derive(Debug, Default, Clone)]
+pub struct Summary {
+    /// Pages audited.
+    pub pages: usize,
+    /// Documents skipped (not HTML).
+    pub skipped: usize,
+    /// Targets or pages that could not be read.
+    pub failed: usize,
+    /// Affiliate links found.
+    pub affiliate_links: usize,
+    /// Findings by rule.
+    pub by_rule: BTreeMap<Rule, usize>,
+    /// Findings by severity.
+    pub by_severity: BTreeMap<Severity, usize>,
+    /// Wall time.
+    pub elapsed: Duration,
+}
+
+impl Summary {
+    /// Adds one audited page.
+    pub fn add(&mut self, page: &PageReport) {
+        self.pages += 1;
+        self.affiliate_links += page.links.len();
+        for f in &page.findings {
+            *self.by_rule.entry(f.rule).or_default() += 1;
+            *self.by_severity.entry(f.severity).or_default() += 1;
+        }
+    }
+
+    /// Findings at `severity` or worse.
+    pub fn at_least(&self, severity: Severity) -> usize {
+        self.by_severity.range(severity..).map(|(_, n)| n).sum()
+    }
+}
+
+impl fmt::Display for Summary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} page{}",
+            self.pages,
+            if self.pages == 1 { "" } else { "s" }
+        )?;
+        if self.skipped > 0 || self.failed > 0 {
+            write!(f, " ({} skipped, {} failed)", self.skipped, self.failed)?;
+        }
+        write!(
+            f,
+            ", {} affiliate link{}",
+            self.affiliate_links,
+            if self.affiliate_links == 1 { "" } else { "s" }
+        )?;
+        let total: usize = self.by_rule.values().sum();
+        write!(f, ", {total} finding{}", if total == 1 { "" } else { "s" })?;
+        if total > 0 {
+            let parts: Vec<String> = self
+                .by_rule
+                .iter()
+                .map(|(r, n)| format!("{r} {n}"))
+                .collect();
+            write!(f, " ({})", parts.join(", "))?;
+        }
+        write!(f, " in {:.2} s", self.elapsed.as_secs_f64())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::findings::Finding;
+
+    fn report() -> PageReport {
+        PageReport {
+            page_url: "https://s.example/a.html".into(),
+            findings: vec![Finding {
+                page_url: "https://s.example/a.html".into(),
+                rule: Rule::Undisclosed,
+                severity: Severity::Error,
+                link_url: "https://www.amazon.com/dp/B1?tag=x-20&a=1".into(),
+                network: "Amazon Associates".into(),
+                link_text: "=HYPERLINK(\"http://evil\")".into(),
+                line: 7,
+                disclosure_excerpt: "-5% \"deal\", today".into(),
+                message: "m".into(),
+            }],
+            links: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn csv_has_header_and_quotes_and_formula_guard() {
+        let mut buf = Vec::new();
+        CsvReport::new(&mut buf)
+            .unwrap()
+            .write_page(&report())
+            .unwrap();
+        let text = String::from_utf8(buf).unwrap();
+        let mut rows = csv::Reader::from_reader(text.as_bytes());
+        assert_eq!(
+            rows.headers().unwrap().iter().collect::<Vec<_>>(),
+            CSV_HEADER
+        );
+        let row = rows.records().next().unwrap().unwrap();
+        assert_eq!(&row[1], "undisclosed");
+        assert_eq!(&row[3], "https://www.amazon.com/dp/B1?tag=x-20&a=1");
+        assert_eq!(&row[5], "'=HYPERLINK(\"http://evil\")");
+        assert_eq!(&row[6], "7");
+        assert_eq!(&row[7], "'-5% \"deal\", today");
+    }
+
+    #[test]
+    fn formula_guard_covers_all_leading_characters() {
+        for c in ["=1", "+1", "-1", "@x", "\tx", "\rx"] {
+            assert!(spreadsheet_safe(c).starts_with('\''), "{c:?}");
+        }
+        assert_eq!(spreadsheet_safe("plain"), "plain");
+    }
+
+    #[test]
+    fn table_without_colour_when_not_a_terminal() {
+        let mut buf = Vec::new();
+        TableReport::new(&mut buf, Style::detect(false))
+            .write_page(&report())
+            .unwrap();
+        let text = String::from_utf8(buf).unwrap();
+        assert!(
+            text.contains("error[undisclosed]") && !text.contains('\x1b'),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn summary_line() {
+        let mut s = Summary::default();
+        s.add(&report());
+        s.failed = 1;
+        assert_eq!(
+            s.to_string(),
+            "1 page (0 skipped, 1 failed), 0 affiliate links, 1 finding (undisclosed 1) in 0.00 s"
+        );
+        assert_eq!(s.at_least(Severity::Error), 1);
+        assert_eq!(s.at_least(Severity::Warning), 1);
+    }
+}
