@@ -10,6 +10,7 @@ mod sink;
 
 use ego_tree::iter::Edge;
 use html5ever::tendril::TendrilSink;
+use html5ever::{LocalName, local_name, ns};
 use scraper::node::Element;
 use scraper::{Html, Node};
 use url::Url;
@@ -122,60 +123,87 @@ pub struct Page {
 }
 
 /// Elements whose content is not page text.
-const SKIPPED: &[&str] = &[
-    "script", "style", "template", "noscript", "title", "textarea", "select", "iframe", "object",
-    "svg", "math", "canvas", "video", "audio",
-];
+fn is_skipped(name: &LocalName) -> bool {
+    matches!(
+        *name,
+        local_name!("script")
+            | local_name!("style")
+            | local_name!("template")
+            | local_name!("noscript")
+            | local_name!("title")
+            | local_name!("textarea")
+            | local_name!("select")
+            | local_name!("iframe")
+            | local_name!("object")
+            | local_name!("svg")
+            | local_name!("math")
+            | local_name!("canvas")
+            | local_name!("video")
+            | local_name!("audio")
+    )
+}
 
 /// Elements that start a new text block.
-const BLOCKS: &[&str] = &[
-    "address",
-    "article",
-    "aside",
-    "blockquote",
-    "body",
-    "button",
-    "caption",
-    "dd",
-    "details",
-    "dialog",
-    "div",
-    "dl",
-    "dt",
-    "fieldset",
-    "figcaption",
-    "figure",
-    "footer",
-    "form",
-    "h1",
-    "h2",
-    "h3",
-    "h4",
-    "h5",
-    "h6",
-    "header",
-    "hgroup",
-    "hr",
-    "html",
-    "legend",
-    "li",
-    "main",
-    "nav",
-    "ol",
-    "option",
-    "p",
-    "pre",
-    "section",
-    "summary",
-    "table",
-    "tbody",
-    "td",
-    "tfoot",
-    "th",
-    "thead",
-    "tr",
-    "ul",
-];
+fn is_block(name: &LocalName) -> bool {
+    matches!(
+        *name,
+        local_name!("address")
+            | local_name!("article")
+            | local_name!("aside")
+            | local_name!("blockquote")
+            | local_name!("body")
+            | local_name!("button")
+            | local_name!("caption")
+            | local_name!("dd")
+            | local_name!("details")
+            | local_name!("dialog")
+            | local_name!("div")
+            | local_name!("dl")
+            | local_name!("dt")
+            | local_name!("fieldset")
+            | local_name!("figcaption")
+            | local_name!("figure")
+            | local_name!("footer")
+            | local_name!("form")
+            | local_name!("h1")
+            | local_name!("h2")
+            | local_name!("h3")
+            | local_name!("h4")
+            | local_name!("h5")
+            | local_name!("h6")
+            | local_name!("header")
+            | local_name!("hgroup")
+            | local_name!("hr")
+            | local_name!("html")
+            | local_name!("legend")
+            | local_name!("li")
+            | local_name!("main")
+            | local_name!("nav")
+            | local_name!("ol")
+            | local_name!("option")
+            | local_name!("p")
+            | local_name!("pre")
+            | local_name!("section")
+            | local_name!("summary")
+            | local_name!("table")
+            | local_name!("tbody")
+            | local_name!("td")
+            | local_name!("tfoot")
+            | local_name!("th")
+            | local_name!("thead")
+            | local_name!("tr")
+            | local_name!("ul")
+    )
+}
+
+/// An attribute's value. Compares interned names, where scraper's `Element::attr` interns its
+/// argument on every call.
+fn attr<'a>(el: &'a Element, name: LocalName) -> Option<&'a str> {
+    el.attrs
+        .iter()
+        .find(|(q, _)| q.local == name && q.ns == ns!())
+        .map(|(_, v)| &**v)
+}
 
 /// Parses a document into a [`Page`].
 pub fn parse(doc: &Document, rules: &Ruleset) -> Page {
@@ -276,13 +304,15 @@ impl Builder<'_> {
     }
 
     fn element_hides(&self, el: &Element) -> bool {
-        if el.attr("hidden").is_some() {
+        if attr(el, local_name!("hidden")).is_some() {
             return true;
         }
-        if el.attr("style").is_some_and(|s| self.rules.style_hides(s)) {
+        if attr(el, local_name!("style")).is_some_and(|s| self.rules.style_hides(s)) {
             return true;
         }
-        el.classes()
+        attr(el, local_name!("class"))
+            .unwrap_or("")
+            .split_ascii_whitespace()
             .any(|c| self.rules.is_hidden_class(c) || self.hidden_css.iter().any(|h| h == c))
     }
 
@@ -292,13 +322,13 @@ impl Builder<'_> {
             "script" => self.script(el, line, inline_text),
             "base" if !self.base_seen => {
                 self.base_seen = true;
-                if let Some(href) = el.attr("href") {
+                if let Some(href) = attr(el, local_name!("href")) {
                     self.page.base =
                         resolve(self.page.base.as_ref(), href).or(self.page.base.take());
                 }
             }
             "link" => {
-                let rel = el.attr("rel").unwrap_or("");
+                let rel = attr(el, local_name!("rel")).unwrap_or("");
                 if rel
                     .split_ascii_whitespace()
                     .any(|r| r.eq_ignore_ascii_case("canonical"))
@@ -309,10 +339,10 @@ impl Builder<'_> {
                         .and_then(|h| resolve(self.page.base.as_ref(), h));
                 }
             }
-            "html" => self.page.lang = el.attr("lang").map(str::to_string),
+            "html" => self.page.lang = attr(el, local_name!("lang")).map(str::to_string),
             _ => {}
         }
-        if SKIPPED.contains(&name) {
+        if is_skipped(&el.name.local) {
             self.skip_depth = 1;
             return;
         }
@@ -320,7 +350,7 @@ impl Builder<'_> {
         let hidden = self.frames.last().is_some_and(|f| f.hidden)
             || (parent_closed_details && name != "summary")
             || self.element_hides(el);
-        let block = BLOCKS.contains(&name);
+        let block = is_block(&el.name.local);
         if block {
             self.flush();
         }
@@ -334,13 +364,17 @@ impl Builder<'_> {
             }
         }
         let is_link = matches!(name, "a" | "area") && self.link.is_none();
-        if is_link && let Some(href) = el.attr("href") {
+        if is_link && let Some(href) = attr(el, local_name!("href")) {
             let url = resolve(self.page.base.as_ref(), href);
             let order = self.next_order();
             let fallback = el
                 .attr("aria-label")
-                .or_else(|| el.attr("title"))
-                .or_else(|| (name == "area").then(|| el.attr("alt")).flatten())
+                .or_else(|| attr(el, local_name!("title")))
+                .or_else(|| {
+                    (name == "area")
+                        .then(|| attr(el, local_name!("alt")))
+                        .flatten()
+                })
                 .unwrap_or("");
             self.page.links.push(Link {
                 href: href.trim().to_string(),
@@ -364,7 +398,7 @@ impl Builder<'_> {
             self.link_fallback = collapse(fallback);
         } else if name == "img"
             && let Some(i) = self.link
-            && let Some(alt) = el.attr("alt")
+            && let Some(alt) = attr(el, local_name!("alt"))
         {
             let link = &mut self.page.links[i];
             if !link.text.is_empty() && !link.text.ends_with(' ') && !alt.trim().is_empty() {
@@ -374,9 +408,9 @@ impl Builder<'_> {
         }
         self.frames.push(Frame {
             hidden,
-            closed_details: name == "details" && el.attr("open").is_none(),
+            closed_details: name == "details" && attr(el, local_name!("open")).is_none(),
             block,
-            link: is_link && el.attr("href").is_some(),
+            link: is_link && attr(el, local_name!("href")).is_some(),
         });
     }
 
@@ -399,14 +433,14 @@ impl Builder<'_> {
     }
 
     fn script(&mut self, el: &Element, line: u32, inline_text: impl FnOnce() -> String) {
-        let js = el.attr("type").is_none_or(|t| {
+        let js = attr(el, local_name!("type")).is_none_or(|t| {
             let t = t.trim().to_ascii_lowercase();
             t.is_empty() || t == "module" || t.contains("javascript") || t.contains("ecmascript")
         });
         if !js {
             return;
         }
-        let found = match el.attr("src") {
+        let found = match attr(el, local_name!("src")) {
             Some(src) => resolve(self.page.base.as_ref(), src).and_then(|url| {
                 self.rules
                     .script_by_src(&url)

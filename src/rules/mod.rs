@@ -247,17 +247,25 @@ impl Ruleset {
             let Some((property, value)) = decl.split_once(':') else {
                 return false;
             };
-            let property = property.trim().to_ascii_lowercase();
+            let property = property.trim();
+            // Most declarations name a property no rule is about: decide that without allocating.
+            let mut rules = self
+                .hidden_styles
+                .iter()
+                .filter(|rule| rule.property.eq_ignore_ascii_case(property))
+                .peekable();
+            if rules.peek().is_none() {
+                return false;
+            }
             let value: String = value
                 .to_ascii_lowercase()
                 .replace("!important", "")
                 .chars()
                 .filter(|c| !c.is_whitespace())
                 .collect();
-            self.hidden_styles.iter().any(|rule| {
-                rule.property == property
-                    && (rule.values.contains(&value)
-                        || rule.value_prefixes.iter().any(|p| value.starts_with(p)))
+            rules.any(|rule| {
+                rule.values.contains(&value)
+                    || rule.value_prefixes.iter().any(|p| value.starts_with(p))
             })
         })
     }

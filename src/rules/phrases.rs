@@ -68,7 +68,41 @@ struct Token {
     start: usize,
     end: usize,
     sentence: usize,
+    /// The lower-cased word, as a range of [`Tokens::lower`].
+    lower: Range<usize>,
+}
+
+/// The words of a text; lower-cased forms share one buffer, so tokenizing allocates twice, not per
+/// word.
+#[derive(Debug, Default)]
+struct Tokens {
+    list: Vec<Token>,
     lower: String,
+}
+
+impl Tokens {
+    fn len(&self) -> usize {
+        self.list.len()
+    }
+
+    fn lower(&self, i: usize) -> &str {
+        &self.lower[self.list[i].lower.clone()]
+    }
+}
+
+impl std::ops::Index<usize> for Tokens {
+    type Output = Token;
+    fn index(&self, i: usize) -> &Token {
+        &self.list[i]
+    }
+}
+
+/// A term matched at tokens `start..end`.
+#[derive(Debug, Clone, Copy)]
+struct Hit {
+    set: usize,
+    start: usize,
+    end: usize,
 }
 
 /// Compiled disclosure wording for all languages.
@@ -85,6 +119,8 @@ pub struct PhraseMatcher {
     set_count: usize,
     labels: HashSet<String>,
     link_labels: HashSet<String>,
+    /// Texts longer than this many bytes cannot be a label (a cheap gate before tokenizing).
+    label_limit: usize,
 }
 
 impl PhraseMatcher {
@@ -129,6 +165,15 @@ impl PhraseMatcher {
             m.link_labels
                 .extend(rule.link_labels.iter().map(|l| label_key(l)));
         }
+        let longest = m
+            .labels
+            .iter()
+            .chain(&m.link_labels)
+            .map(String::len)
+            .max()
+            .unwrap_or(0);
+        // Raw text may carry extra spaces and punctuation, and lower-casing can change byte length.
+        m.label_limit = longest * 2 + 16;
         Ok(m)
     }
 
@@ -138,13 +183,13 @@ impl PhraseMatcher {
     }
 
     fn add_term(&mut self, term: &str, set: usize) -> Result<(), String> {
-        let mut words = Vec::new();
-        for token in tokenize(term) {
-            words.push(Word {
-                text: token.lower,
+        let tokens = tokenize(term);
+        let mut words: Vec<Word> = (0..tokens.len())
+            .map(|i| Word {
+                text: tokens.lower(i).to_string(),
                 stem: false,
-            });
-        }
+            })
+            .collect();
         if words.is_empty() {
             return Err(format!("`{term}` has no words"));
         }
@@ -163,7 +208,7 @@ impl PhraseMatcher {
                 ));
             }
             self.by_stem
-                .entry(stem_key(&first.text))
+                .entry(stem_key(&first.text).to_string())
                 .or_default()
                 .push(id);
         } else {
@@ -176,35 +221,39 @@ impl PhraseMatcher {
     /// Every disclosure statement in `text`, in text order, at most one per sentence (the first).
     pub fn find_statements(&self, text: &str) -> Vec<StatementMatch> {
         let tokens = tokenize(text);
-        if tokens.is_empty() {
-            return Vec::new();
-        }
-        // hits[set] = token ranges where a term of that set matches.
-        let mut hits: Vec<Vec<(usize, usize)>> = vec![Vec::new(); self.set_count];
-        let mut any = false;
+        let mut hits: Vec<Hit> = Vec::new();
         for i in 0..tokens.len() {
-            let lower = tokens[i].lower.as_str();
+            let lower = tokens.lower(i);
             let exact = self.exact.get(lower).into_iter().flatten();
-            let stems = self.by_stem.get(&stem_key(lower)).into_iter().flatten();
+            let stems = self.by_stem.get(stem_key(lower)).into_iter().flatten();
             for &t in exact.chain(stems) {
                 let term = &self.terms[t];
                 if let Some(end) = match_term(term, &tokens, i) {
-                    hits[term.set].push((i, end));
-                    any = true;
+                    hits.push(Hit {
+                        set: term.set,
+                        start: i,
+                        end,
+                    });
                 }
             }
         }
-        if !any {
+        if hits.is_empty() {
             return Vec::new();
         }
         let mut found: Vec<(usize, usize, &Statement)> = Vec::new();
         for st in &self.statements {
-            for &(start, end) in &hits[st.parts[0].0] {
-                if let Some(last_end) =
-                    match_parts(&st.parts, 1, end, tokens[start].sentence, &tokens, &hits)
-                    && !self.negated(st.lang, start, last_end, &tokens, &hits)
+            let first = st.parts[0].0;
+            for h in hits.iter().filter(|h| h.set == first) {
+                if let Some(last_end) = match_parts(
+                    &st.parts,
+                    1,
+                    h.end,
+                    tokens[h.start].sentence,
+                    &tokens,
+                    &hits,
+                ) && !self.negated(st.lang, h.start, last_end, &tokens, &hits)
                 {
-                    found.push((start, last_end, st));
+                    found.push((h.start, last_end, st));
                     break;
                 }
             }
@@ -217,11 +266,9 @@ impl PhraseMatcher {
             if !seen_sentences.insert(sentence) {
                 continue;
             }
-            let amazon = self.amazon_set.iter().any(|&set| {
-                hits[set]
-                    .iter()
-                    .any(|&(s, _)| tokens[s].sentence == sentence)
-            });
+            let amazon = hits
+                .iter()
+                .any(|h| self.amazon_set.contains(&h.set) && tokens[h.start].sentence == sentence);
             out.push(StatementMatch {
                 span: tokens[start].start..tokens[end - 1].end,
                 sentence: sentence_range(text, &tokens, sentence),
@@ -239,51 +286,61 @@ impl PhraseMatcher {
         lang: usize,
         start: usize,
         end: usize,
-        tokens: &[Token],
-        hits: &[Vec<(usize, usize)>],
+        tokens: &Tokens,
+        hits: &[Hit],
     ) -> bool {
         let sentence = tokens[start].sentence;
         let from = start.saturating_sub(NEGATION_REACH);
-        hits[self.negation_set[lang]]
-            .iter()
-            .any(|&(s, _)| s >= from && s < end && tokens[s].sentence == sentence)
+        let set = self.negation_set[lang];
+        hits.iter().any(|h| {
+            h.set == set && h.start >= from && h.start < end && tokens[h.start].sentence == sentence
+        })
     }
 
     /// Whether `text` (a whole block) is a stand-alone disclosure label ("Anzeige", "Sponsored:").
     pub fn is_label(&self, text: &str) -> bool {
-        let key = label_key(text);
-        if self.labels.contains(&key) {
+        let text = text.trim();
+        if text.len() <= self.label_limit && self.labels.contains(&label_key(text)) {
             return true;
         }
-        let head = text.split([':', '|']).next().unwrap_or("");
-        head.len() < text.trim().len() && self.labels.contains(&label_key(head))
+        let Some(cut) = text.find([':', '|']) else {
+            return false;
+        };
+        cut <= self.label_limit && self.labels.contains(&label_key(&text[..cut]))
     }
 
     /// Whether a link's whole text only names a disclosure found elsewhere ("Affiliate disclosure").
     pub fn is_link_label(&self, text: &str) -> bool {
-        self.link_labels.contains(&label_key(text))
+        let text = text.trim();
+        text.len() <= self.label_limit && self.link_labels.contains(&label_key(text))
     }
 }
 
 /// Label comparison key: lower-cased words joined by single spaces.
 fn label_key(text: &str) -> String {
-    tokenize(text)
-        .into_iter()
-        .map(|t| t.lower)
+    let tokens = tokenize(text);
+    (0..tokens.len())
+        .map(|i| tokens.lower(i))
         .collect::<Vec<_>>()
         .join(" ")
 }
 
-fn stem_key(word: &str) -> String {
-    word.chars().take(STEM_KEY).collect()
+/// The first [`STEM_KEY`] characters of a word (all of a shorter one).
+fn stem_key(word: &str) -> &str {
+    match word.char_indices().nth(STEM_KEY) {
+        Some((at, _)) => &word[..at],
+        None => word,
+    }
 }
 
 /// Matches all words of `term` from token `i`, within one sentence; returns the end token (exclusive).
-fn match_term(term: &Term, tokens: &[Token], i: usize) -> Option<usize> {
+fn match_term(term: &Term, tokens: &Tokens, i: usize) -> Option<usize> {
     let sentence = tokens[i].sentence;
     for (k, word) in term.words.iter().enumerate() {
-        let tok = tokens.get(i + k)?;
-        if tok.sentence != sentence || !word.matches(&tok.lower) {
+        if i + k >= tokens.len()
+            || tokens[i + k].sentence != sentence
+            || !word.matches(tokens.lower(i + k))
+        {
             return None;
         }
     }
@@ -296,17 +353,21 @@ fn match_parts(
     k: usize,
     prev_end: usize,
     sentence: usize,
-    tokens: &[Token],
-    hits: &[Vec<(usize, usize)>],
+    tokens: &Tokens,
+    hits: &[Hit],
 ) -> Option<usize> {
     if k == parts.len() {
         return Some(prev_end);
     }
-    let gap = parts[k - 1].1;
-    hits[parts[k].0]
-        .iter()
-        .filter(|&&(s, _)| s >= prev_end && s - prev_end <= gap && tokens[s].sentence == sentence)
-        .find_map(|&(_, e)| match_parts(parts, k + 1, e, sentence, tokens, hits))
+    let (set, gap) = (parts[k].0, parts[k - 1].1);
+    hits.iter()
+        .filter(|h| {
+            h.set == set
+                && h.start >= prev_end
+                && h.start - prev_end <= gap
+                && tokens[h.start].sentence == sentence
+        })
+        .find_map(|h| match_parts(parts, k + 1, h.end, sentence, tokens, hits))
 }
 
 /// Parses `self ~4 earn ~6 money` into (set, gap) parts; the last gap is unused.
@@ -346,8 +407,11 @@ fn parse_pattern(
 }
 
 /// Splits text into lower-cased word tokens with byte offsets and sentence numbers.
-fn tokenize(text: &str) -> Vec<Token> {
-    let mut tokens = Vec::new();
+fn tokenize(text: &str) -> Tokens {
+    let mut tokens = Tokens {
+        list: Vec::new(),
+        lower: String::with_capacity(text.len()),
+    };
     let mut sentence = 0;
     let mut start: Option<usize> = None;
     let mut chars = text.char_indices().peekable();
@@ -383,39 +447,49 @@ fn tokenize(text: &str) -> Vec<Token> {
     tokens
 }
 
-fn push_token(tokens: &mut Vec<Token>, text: &str, start: usize, end: usize, sentence: usize) {
+fn push_token(tokens: &mut Tokens, text: &str, start: usize, end: usize, sentence: usize) {
     let word = &text[start..end];
-    let mut lower = word.to_lowercase();
+    let from = tokens.lower.len();
     // "don't", "isn't": the `t` after an apostrophe is the negation "not".
-    if lower == "t" && text[..start].ends_with(['\'', '’']) {
-        lower = "not".into();
+    if (word == "t" || word == "T") && text[..start].ends_with(['\'', '’']) {
+        tokens.lower.push_str("not");
+    } else if word.is_ascii() {
+        tokens
+            .lower
+            .extend(word.bytes().map(|b| b.to_ascii_lowercase() as char));
+    } else {
+        tokens
+            .lower
+            .extend(word.chars().flat_map(char::to_lowercase));
     }
-    tokens.push(Token {
+    let to = tokens.lower.len();
+    tokens.list.push(Token {
         start,
         end,
         sentence,
-        lower,
+        lower: from..to,
     });
 }
 
 /// The byte range of sentence number `sentence`, trimmed of separators.
-fn sentence_range(text: &str, tokens: &[Token], sentence: usize) -> Range<usize> {
-    let first = tokens
+fn sentence_range(text: &str, tokens: &Tokens, sentence: usize) -> Range<usize> {
+    let list = &tokens.list;
+    let first = list
         .iter()
         .position(|t| t.sentence == sentence)
         .expect("sentence has a token");
-    let last = tokens
+    let last = list
         .iter()
         .rposition(|t| t.sentence == sentence)
         .expect("sentence has a token");
-    let mut end = tokens[last].end;
+    let mut end = list[last].end;
     // Keep the sentence's closing punctuation.
     if let Some(c) = text[end..].chars().next()
         && matches!(c, '.' | '!' | '?')
     {
         end += c.len_utf8();
     }
-    tokens[first].start..end
+    list[first].start..end
 }
 
 #[cfg(test)]
@@ -439,7 +513,7 @@ mod tests {
     #[test]
     fn tokens_split_words_and_sentences() {
         let t = tokenize("Werbung: Dieser Artikel enthält Affiliate-Links. Version 2.5 ist gut");
-        let words: Vec<_> = t.iter().map(|t| (t.lower.as_str(), t.sentence)).collect();
+        let words: Vec<_> = (0..t.len()).map(|i| (t.lower(i), t[i].sentence)).collect();
         assert_eq!(words[0], ("werbung", 0));
         assert_eq!(words[1], ("dieser", 1));
         assert_eq!(words[4], ("affiliate", 1));
@@ -455,7 +529,7 @@ mod tests {
     #[test]
     fn contraction_t_becomes_not() {
         let t = tokenize("We don’t earn");
-        assert_eq!(t[2].lower, "not");
+        assert_eq!(t.lower(2), "not");
     }
 
     #[test]
