@@ -198,7 +198,7 @@ fn is_block(name: &LocalName) -> bool {
 
 /// An attribute's value. Compares interned names, where scraper's `Element::attr` interns its
 /// argument on every call.
-fn attr<'a>(el: &'a Element, name: LocalName) -> Option<&'a str> {
+fn attr(el: &Element, name: LocalName) -> Option<&str> {
     el.attrs
         .iter()
         .find(|(q, _)| q.local == name && q.ns == ns!())
