@@ -4,9 +4,9 @@
 //! 1-based source line of every link; this wrapper delegates every call and records the line current
 //! when a recorded element is created.
 
+use rustc_hash::FxHashMap;
 use std::borrow::Cow;
 use std::cell::{Cell, RefCell};
-use std::collections::HashMap;
 
 use ego_tree::NodeId;
 use html5ever::tendril::StrTendril;
@@ -18,7 +18,7 @@ use scraper::{Html, HtmlTreeSink};
 pub(crate) struct LineSink {
     inner: HtmlTreeSink,
     line: Cell<u64>,
-    lines: RefCell<HashMap<NodeId, u32>>,
+    lines: RefCell<FxHashMap<NodeId, u32>>,
 }
 
 impl LineSink {
@@ -26,14 +26,14 @@ impl LineSink {
         LineSink {
             inner: HtmlTreeSink::new(Html::new_document()),
             line: Cell::new(1),
-            lines: RefCell::new(HashMap::new()),
+            lines: RefCell::new(FxHashMap::default()),
         }
     }
 }
 
 impl TreeSink for LineSink {
     type Handle = NodeId;
-    type Output = (Html, HashMap<NodeId, u32>);
+    type Output = (Html, FxHashMap<NodeId, u32>);
     type ElemName<'a> = <HtmlTreeSink as TreeSink>::ElemName<'a>;
 
     fn finish(self) -> Self::Output {

@@ -67,6 +67,53 @@ fn compile_regex(what: &str, pattern: &Option<String>) -> Result<Option<Regex>, 
         .transpose()
 }
 
+/// Finds the networks whose host patterns can match a host without trying every network: domain
+/// patterns are looked up by each suffix of the host, first-label patterns by the first label.
+#[derive(Debug, Default)]
+pub(super) struct NetworkIndex {
+    by_domain: rustc_hash::FxHashMap<String, Vec<usize>>,
+    by_first_label: rustc_hash::FxHashMap<String, Vec<usize>>,
+}
+
+impl NetworkIndex {
+    pub(super) fn new(networks: &[CompiledNetwork]) -> Self {
+        let mut index = NetworkIndex::default();
+        for (i, n) in networks.iter().enumerate() {
+            for h in &n.hosts {
+                let (map, key) = match h {
+                    HostPattern::Domain(d) => (&mut index.by_domain, d),
+                    HostPattern::FirstLabel(l) => (&mut index.by_first_label, l),
+                };
+                let list = map.entry(key.clone()).or_default();
+                if list.last() != Some(&i) {
+                    list.push(i);
+                }
+            }
+        }
+        index
+    }
+
+    /// Indexes of networks that may match `host` (lower case), in rules order.
+    pub(super) fn candidates(&self, host: &str) -> impl Iterator<Item = usize> {
+        let mut found: Vec<usize> = Vec::new();
+        let suffixes =
+            std::iter::once(host).chain(host.match_indices('.').map(|(at, _)| &host[at + 1..]));
+        for suffix in suffixes {
+            if let Some(list) = self.by_domain.get(suffix) {
+                found.extend(list);
+            }
+        }
+        if let Some(first) = host.split('.').next()
+            && let Some(list) = self.by_first_label.get(first)
+        {
+            found.extend(list);
+        }
+        found.sort_unstable();
+        found.dedup();
+        found.into_iter()
+    }
+}
+
 /// A compiled `[[network]]` entry.
 #[derive(Debug)]
 pub(super) struct CompiledNetwork {
@@ -203,7 +250,10 @@ pub(super) fn classify(
 ) -> Option<LinkClass> {
     if let Some(host) = url.host_str() {
         let host = host.trim_end_matches('.').to_ascii_lowercase();
-        if let Some(n) = rules.networks.iter().find(|n| n.matches(&host, url)) {
+        if let Some(n) = rules.network_index.candidates(&host).find_map(|i| {
+            let n = &rules.networks[i];
+            n.matches(&host, url).then_some(n)
+        }) {
             return Some(LinkClass {
                 kind: LinkKind::Network,
                 network: n.name.clone(),

@@ -9,7 +9,6 @@ mod links;
 mod phrases;
 pub mod schema;
 
-use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 pub use links::{HostPattern, LinkClass, LinkKind};
@@ -66,10 +65,11 @@ pub enum RulesError {
 #[derive(Debug)]
 pub struct Ruleset {
     networks: Vec<CompiledNetwork>,
+    network_index: links::NetworkIndex,
     cloaking_prefixes: Vec<String>,
     scripts: Vec<CompiledScript>,
     phrases: PhraseMatcher,
-    hidden_classes: HashSet<String>,
+    hidden_classes: rustc_hash::FxHashSet<String>,
     hidden_styles: Vec<HiddenStyleRule>,
 }
 
@@ -217,6 +217,7 @@ impl Ruleset {
             })
             .collect();
         Ok(Ruleset {
+            network_index: links::NetworkIndex::new(&networks),
             networks,
             cloaking_prefixes,
             scripts,

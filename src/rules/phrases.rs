@@ -7,6 +7,8 @@
 //! original text, so the byte offsets it reports can be used to cut excerpts.
 
 use std::collections::{HashMap, HashSet};
+
+use rustc_hash::{FxHashMap, FxHashSet};
 use std::ops::Range;
 
 use super::schema::{LanguageRule, Strength};
@@ -110,15 +112,15 @@ struct Hit {
 pub struct PhraseMatcher {
     langs: Vec<String>,
     terms: Vec<Term>,
-    exact: HashMap<String, Vec<usize>>,
-    by_stem: HashMap<String, Vec<usize>>,
+    exact: FxHashMap<String, Vec<usize>>,
+    by_stem: FxHashMap<String, Vec<usize>>,
     statements: Vec<Statement>,
     /// Per language: the term sets holding negations and Amazon markers.
     negation_set: Vec<usize>,
     amazon_set: Vec<usize>,
     set_count: usize,
-    labels: HashSet<String>,
-    link_labels: HashSet<String>,
+    labels: FxHashSet<String>,
+    link_labels: FxHashSet<String>,
     /// Texts longer than this many bytes cannot be a label (a cheap gate before tokenizing).
     label_limit: usize,
 }
