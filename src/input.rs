@@ -38,6 +38,14 @@ pub enum InputError {
         /// The underlying error.
         source: std::io::Error,
     },
+    /// A folder holds no `*.html` or `*.htm` file.
+    #[error(
+        "{target}: no *.html or *.htm files in this folder; check the path (is the site built?)"
+    )]
+    NoPages {
+        /// The folder.
+        target: String,
+    },
     /// The argument looks like a URL but is not a usable one.
     #[error("{target}: {reason}")]
     BadTarget {
@@ -83,7 +91,8 @@ impl InputError {
             | InputError::BadTarget { target, .. }
             | InputError::Fetch { target, .. }
             | InputError::Status { target, .. }
-            | InputError::TooLarge { target, .. } => target,
+            | InputError::TooLarge { target, .. }
+            | InputError::NoPages { target } => target,
         }
     }
 }
@@ -131,6 +140,15 @@ impl Target {
     }
 }
 
+/// How the report names standard input read without `--base-url`.
+pub const STDIN_DISPLAY: &str = "<stdin>";
+
+/// The base of pages that have no URL (files without `--base-url`, standard input): the folder
+/// target is the site root, so `/go/x` and `../../go/x` resolve alike, as on the live site.
+fn local_root() -> Url {
+    Url::parse("file:///").expect("valid URL")
+}
+
 /// One page to read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Source {
@@ -156,7 +174,7 @@ impl Source {
             Source::File { display, .. } => display.clone(),
             Source::Url(url) => url.to_string(),
             Source::Stdin(Some(base)) => base.to_string(),
-            Source::Stdin(None) => "-".into(),
+            Source::Stdin(None) => STDIN_DISPLAY.into(),
         }
     }
 }
@@ -168,13 +186,15 @@ pub fn sources<'a>(
     targets: &'a [Target],
     base_url: Option<&'a Url>,
 ) -> impl Iterator<Item = Result<Source, InputError>> + Send + 'a {
+    // Standard input is one page: the base URL is that page's URL as given. Folders map below it.
+    let page_url = base_url.cloned();
     let base_url = base_url.map(with_trailing_slash);
     targets
         .iter()
         .flat_map(move |target| -> Box<dyn Iterator<Item = _> + Send> {
             match target {
                 Target::Url(url) => Box::new(std::iter::once(Ok(Source::Url(url.clone())))),
-                Target::Stdin => Box::new(std::iter::once(Ok(Source::Stdin(base_url.clone())))),
+                Target::Stdin => Box::new(std::iter::once(Ok(Source::Stdin(page_url.clone())))),
                 Target::Path(path) => path_sources(path, base_url.clone()),
             }
         })
@@ -219,6 +239,10 @@ fn path_sources(
         )));
     }
     let root = path.to_path_buf();
+    // Shared by the walk (which sets it) and the check after it.
+    let found_any = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let seen_page = found_any.clone();
+    let empty_root = root.clone();
     let walk = walkdir::WalkDir::new(path)
         .follow_links(true)
         .sort_by_file_name()
@@ -233,6 +257,7 @@ fn path_sources(
                 if !html {
                     return None;
                 }
+                seen_page.store(true, std::sync::atomic::Ordering::Relaxed);
                 let rel = p.strip_prefix(&root).unwrap_or(p);
                 let rel: Vec<String> = rel
                     .components()
@@ -254,7 +279,16 @@ fn path_sources(
                     .unwrap_or_else(|| std::io::Error::other("filesystem loop"));
                 Some(Err(InputError::Io { target, source }))
             }
-        });
+        })
+        // A folder without pages is almost always a wrong path or an unbuilt site: say so
+        // instead of passing a CI run that checked nothing.
+        .chain(std::iter::from_fn(move || {
+            (!found_any.swap(true, std::sync::atomic::Ordering::Relaxed)).then(|| {
+                Err(InputError::NoPages {
+                    target: empty_root.display().to_string(),
+                })
+            })
+        }));
     Box::new(walk)
 }
 
@@ -275,16 +309,12 @@ fn file_source(
         })?;
     let base = match &public {
         Some(url) => url.clone(),
-        None => {
-            let abs = std::path::absolute(path).map_err(|source| InputError::Io {
+        None => local_root()
+            .join(&percent_path(rel))
+            .map_err(|e| InputError::BadTarget {
                 target: shown.to_string(),
-                source,
-            })?;
-            Url::from_file_path(&abs).map_err(|()| InputError::BadTarget {
-                target: shown.to_string(),
-                reason: "cannot turn the path into a file URL".into(),
-            })?
-        }
+                reason: format!("cannot turn the path into a file URL ({e})"),
+            })?,
     };
     Ok(Source::File {
         path: path.to_path_buf(),
@@ -352,7 +382,7 @@ impl Reader {
                 let bytes = read_capped(std::io::stdin().lock(), self.max_bytes, "-")?;
                 Ok(Document {
                     display: source.display(),
-                    base: base.clone(),
+                    base: Some(base.clone().unwrap_or_else(local_root)),
                     bytes,
                     content_type: None,
                 })

@@ -245,7 +245,13 @@ impl PhraseMatcher {
         let mut found: Vec<(usize, usize, &Statement)> = Vec::new();
         for st in &self.statements {
             let first = st.parts[0].0;
+            // One match per statement and sentence: later sentences may hold statements too
+            // ("We earn a commission. As an Amazon Associate I earn from qualifying purchases.").
+            let mut matched_sentence = None;
             for h in hits.iter().filter(|h| h.set == first) {
+                if matched_sentence == Some(tokens[h.start].sentence) {
+                    continue;
+                }
                 if let Some(last_end) = match_parts(
                     &st.parts,
                     1,
@@ -256,7 +262,7 @@ impl PhraseMatcher {
                 ) && !self.negated(st.lang, h.start, last_end, &tokens, &hits)
                 {
                     found.push((h.start, last_end, st));
-                    break;
+                    matched_sentence = Some(tokens[h.start].sentence);
                 }
             }
         }
@@ -591,6 +597,17 @@ mod tests {
         assert!(m[0].amazon);
         let m = rules.phrases().find_statements("We may earn a commission.");
         assert!(!m[0].amazon);
+    }
+
+    #[test]
+    fn amazon_statement_after_another_statement_in_the_same_block_is_found() {
+        let rules = matcher();
+        let m = rules.phrases().find_statements(
+            "We earn a commission from links on this page. As an Amazon Associate I earn from qualifying purchases.",
+        );
+        assert_eq!(m.len(), 2);
+        assert!(!m[0].amazon);
+        assert!(m[1].amazon);
     }
 
     #[test]
