@@ -5,6 +5,8 @@
 //! [`page::Page`] (reading-order text blocks and links with visibility) → [`findings`] (violations) →
 //! [`report`] (CSV and other writers). [`rules`] holds the compiled rules data every stage consults.
 
+pub mod baseline;
+pub mod config;
 pub mod document;
 pub mod findings;
 pub mod input;

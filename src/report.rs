@@ -4,6 +4,30 @@
 //! (`page_url,rule,severity,link_url,network,link_text,line,disclosure_excerpt,message`), then one row
 //! per finding, flushed page by page. Any cell that a spreadsheet could run as a formula is prefixed
 //! with `'`.
+//!
+//! Every writer implements [`ReportWriter`] (`write_page` per page, `finish` with the [`Summary`]);
+//! [`Format`] names the CI formats (CSV, JSON, JSON Lines, SARIF, JUnit, GitHub annotations,
+//! Markdown) and [`MultiReport`] feeds several of them at once. [`Locations`] tells the formats
+//! that point into a repository (SARIF, GitHub, JUnit) which file a page comes from.
+
+mod github;
+mod json;
+mod junit;
+mod locations;
+mod markdown;
+mod output;
+mod sarif;
+
+pub use github::{GithubReport, escape_data, escape_property};
+pub use json::{JsonLinesReport, JsonReport};
+pub use junit::{JunitReport, xml_escape, xml_escape_text};
+pub use locations::{Locations, percent_encode_path};
+pub use markdown::{MarkdownReport, WORST_PAGES, md_cell, md_code_cell};
+pub use output::{Format, MultiReport, ReportWriter, UnknownFormat};
+pub use sarif::{
+    FINGERPRINT_KEY, RULES_HELP_URI, SARIF_SCHEMA, SarifReport, rule_help, rule_title,
+    sarif_driver, sarif_level, stable_hash,
+};
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -11,6 +35,10 @@ use std::fmt;
 use std::io::{self, Write};
 use std::time::Duration;
 
+use serde::Serialize;
+use serde::ser::SerializeStruct;
+
+use crate::baseline::BaselineCounts;
 use crate::findings::{PageReport, Rule, Severity};
 
 /// Columns of the CSV report, in order.
@@ -62,6 +90,13 @@ impl<W: Write> CsvReport<W> {
         out.write_record(CSV_HEADER)?;
         out.flush()?;
         Ok(CsvReport { out })
+    }
+
+    /// Continues a report that already has its header (a resumed crawl appending to its file).
+    pub fn continuing(out: W) -> Self {
+        CsvReport {
+            out: csv::Writer::from_writer(out),
+        }
     }
 
     /// Writes one page's findings and flushes, so a report is complete up to the last page done.
@@ -196,6 +231,10 @@ impl<W: Write> TableReport<W> {
 }
 
 /// Counts for the closing summary line.
+///
+/// Its JSON form (JSON, JSON Lines and SARIF reports) has `pages`, `skipped`, `failed`, `ignored`,
+/// `affiliate_links`, `findings` (total), `by_rule` and `by_severity` (id → count, non-zero only),
+/// `elapsed_seconds` and, with a baseline, `baseline` (`baselined`, `fixed`, `unvisited`).
 #[derive(Debug, Default, Clone)]
 pub struct Summary {
     /// Pages audited.
@@ -204,6 +243,8 @@ pub struct Summary {
     pub skipped: usize,
     /// Targets or pages that could not be read.
     pub failed: usize,
+    /// Pages not reported because the config's `ignore_paths` matches them.
+    pub ignored: usize,
     /// Affiliate links found.
     pub affiliate_links: usize,
     /// Findings by rule.
@@ -212,6 +253,41 @@ pub struct Summary {
     pub by_severity: BTreeMap<Severity, usize>,
     /// Wall time.
     pub elapsed: Duration,
+    /// Baseline counts, when a baseline was given ([`crate::baseline::Baseline::counts`]).
+    pub baseline: Option<BaselineCounts>,
+}
+
+impl Serialize for Summary {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let by_rule: BTreeMap<&str, usize> = self
+            .by_rule
+            .iter()
+            .filter(|(_, n)| **n > 0)
+            .map(|(r, n)| (r.id(), *n))
+            .collect();
+        let by_severity: BTreeMap<&str, usize> = self
+            .by_severity
+            .iter()
+            .filter(|(_, n)| **n > 0)
+            .map(|(s, n)| (s.as_str(), *n))
+            .collect();
+        let mut s = serializer.serialize_struct("Summary", 10)?;
+        s.serialize_field("pages", &self.pages)?;
+        s.serialize_field("skipped", &self.skipped)?;
+        s.serialize_field("failed", &self.failed)?;
+        s.serialize_field("ignored", &self.ignored)?;
+        s.serialize_field("affiliate_links", &self.affiliate_links)?;
+        s.serialize_field("findings", &self.by_rule.values().sum::<usize>())?;
+        s.serialize_field("by_rule", &by_rule)?;
+        s.serialize_field("by_severity", &by_severity)?;
+        s.serialize_field("elapsed_seconds", &self.elapsed.as_secs_f64())?;
+        if let Some(b) = &self.baseline {
+            s.serialize_field("baseline", b)?;
+        } else {
+            s.skip_field("baseline")?;
+        }
+        s.end()
+    }
 }
 
 impl Summary {
@@ -242,6 +318,9 @@ impl fmt::Display for Summary {
         if self.skipped > 0 || self.failed > 0 {
             write!(f, " ({} skipped, {} failed)", self.skipped, self.failed)?;
         }
+        if self.ignored > 0 {
+            write!(f, ", {} ignored", self.ignored)?;
+        }
         write!(
             f,
             ", {} affiliate link{}",
@@ -258,16 +337,50 @@ impl fmt::Display for Summary {
                 .collect();
             write!(f, " ({})", parts.join(", "))?;
         }
+        if let Some(b) = &self.baseline {
+            write!(f, ", {} baselined, {} fixed", b.baselined, b.fixed)?;
+        }
         write!(f, " in {:.2} s", self.elapsed.as_secs_f64())
     }
 }
 
+impl<W: Write> ReportWriter for CsvReport<W> {
+    fn write_page(&mut self, page: &PageReport) -> io::Result<()> {
+        CsvReport::write_page(self, page)
+    }
+
+    fn finish(&mut self, _summary: &Summary) -> io::Result<()> {
+        self.out.flush()
+    }
+}
+
+impl<W: Write> ReportWriter for InventoryReport<W> {
+    fn write_page(&mut self, page: &PageReport) -> io::Result<()> {
+        InventoryReport::write_page(self, page)
+    }
+
+    fn finish(&mut self, _summary: &Summary) -> io::Result<()> {
+        self.out.flush()
+    }
+}
+
+impl<W: Write> ReportWriter for TableReport<W> {
+    fn write_page(&mut self, page: &PageReport) -> io::Result<()> {
+        TableReport::write_page(self, page)
+    }
+
+    fn finish(&mut self, _summary: &Summary) -> io::Result<()> {
+        self.out.flush()
+    }
+}
+
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::findings::Finding;
 
-    fn report() -> PageReport {
+    /// A page with one error finding whose cells need the spreadsheet guard.
+    pub(crate) fn report() -> PageReport {
         PageReport {
             page_url: "https://s.example/a.html".into(),
             findings: vec![Finding {

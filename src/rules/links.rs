@@ -283,7 +283,7 @@ pub(super) fn classify(
 
 /// A same-site link (same scheme family and host, or both without host as for local files) whose
 /// path starts with a cloaking prefix and names something after it.
-fn is_cloaked(rules: &Ruleset, url: &Url, page: Option<&Url>) -> bool {
+pub(super) fn is_cloaked(rules: &Ruleset, url: &Url, page: Option<&Url>) -> bool {
     let Some(page) = page else { return false };
     let same = match (url.host_str(), page.host_str()) {
         (Some(a), Some(b)) => same_site(a, b),

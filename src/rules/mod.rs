@@ -134,6 +134,16 @@ impl Ruleset {
     /// Loads the embedded defaults (unless `with_defaults` is false) and then every `*.toml` file of
     /// each folder in `dirs` (a path to a single file is read as it is), in sorted order.
     pub fn load(dirs: &[PathBuf], with_defaults: bool) -> Result<Self, RulesError> {
+        Self::load_with(dirs, with_defaults, &[])
+    }
+
+    /// Like [`Ruleset::load`], then merges the in-memory files `extra` (name used in errors, TOML
+    /// text) on top, in order; `affcheck.toml`'s inline `[rules]` come in this way.
+    pub fn load_with(
+        dirs: &[PathBuf],
+        with_defaults: bool,
+        extra: &[(&str, &str)],
+    ) -> Result<Self, RulesError> {
         let mut merged = Merged::default();
         if with_defaults {
             for (name, text) in DEFAULT_RULES {
@@ -148,6 +158,9 @@ impl Ruleset {
                 })?;
                 merged.add(&path.display().to_string(), &text)?;
             }
+        }
+        for (name, text) in extra {
+            merged.add(name, text)?;
         }
         Self::compile(merged)
     }
@@ -280,6 +293,12 @@ impl Ruleset {
         sponsored: bool,
     ) -> Option<LinkClass> {
         links::classify(self, url, page, sponsored)
+    }
+
+    /// Whether `url` is a same-site link (relative to the page at `page`) under a cloaking prefix
+    /// such as `/go/`: a redirect the site uses to hide an affiliate URL.
+    pub fn is_cloaked_link(&self, url: &url::Url, page: Option<&url::Url>) -> bool {
+        links::is_cloaked(self, url, page)
     }
 
     /// Recognises a monetization script by its `src` URL.
