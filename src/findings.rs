@@ -11,6 +11,7 @@
 use std::fmt;
 
 use serde::Serialize;
+use url::Url;
 
 use crate::page::{Page, Visibility};
 use crate::rules::{LinkClass, Ruleset, Strength};
@@ -255,6 +256,22 @@ struct Disclosure {
 
 /// Audits a parsed page.
 pub fn audit(page: &Page, rules: &Ruleset, opts: AuditOptions) -> PageReport {
+    audit_resolved(page, rules, opts, &|_| None)
+}
+
+/// Audits a parsed page, classifying same-site links by where they redirect.
+///
+/// `redirect_of` answers, for a link's absolute URL, the off-site URL the server redirects it to when
+/// that is known (the crawler requests cloaked links without following the redirect). A link with a
+/// known target is affiliate exactly when its target is (or when it is `rel="sponsored"`), so a
+/// `/go/` link to a plain shop page is not flagged; links without an answer are classified from
+/// their own URL.
+pub fn audit_resolved(
+    page: &Page,
+    rules: &Ruleset,
+    opts: AuditOptions,
+    redirect_of: &dyn Fn(&Url) -> Option<Url>,
+) -> PageReport {
     let disclosures = disclosures(page, rules);
     let counted = || disclosures.iter().filter(|d| d.kind == Kind::Counted);
     let mut report = PageReport {
@@ -268,7 +285,21 @@ pub fn audit(page: &Page, rules: &Ruleset, opts: AuditOptions) -> PageReport {
         if !matches!(url.scheme(), "http" | "https" | "file") {
             continue;
         }
-        let Some(class) = rules.classify_link(url, page.base.as_ref(), link.is_sponsored()) else {
+        let redirect = if url.host_str().is_some() {
+            redirect_of(url)
+        } else {
+            None
+        };
+        let class = match &redirect {
+            Some(target) => rules
+                .classify_link(target, page.base.as_ref(), link.is_sponsored())
+                .map(|c| LinkClass {
+                    destination: Some(target.to_string()),
+                    ..c
+                }),
+            None => rules.classify_link(url, page.base.as_ref(), link.is_sponsored()),
+        };
+        let Some(class) = class else {
             continue;
         };
         let link_url = url.to_string();
@@ -314,7 +345,7 @@ pub fn audit(page: &Page, rules: &Ruleset, opts: AuditOptions) -> PageReport {
         if let LinkStatus::Violation(rule) = status {
             report.findings.push(finding(
                 rule,
-                link_message(rule, &class, link.line, &excerpt),
+                link_message(rule, &class, redirect.is_some(), link.line, &excerpt),
             ));
         }
         if opts.notices {
@@ -386,8 +417,18 @@ pub fn audit(page: &Page, rules: &Ruleset, opts: AuditOptions) -> PageReport {
     report
 }
 
-fn link_message(rule: Rule, class: &LinkClass, line: u32, excerpt: &str) -> String {
+fn link_message(
+    rule: Rule,
+    class: &LinkClass,
+    redirects: bool,
+    line: u32,
+    excerpt: &str,
+) -> String {
     let what = match &class.destination {
+        Some(dest) if redirects => format!(
+            "Cloaked affiliate link on line {line} (redirects to {dest}, {})",
+            class.network
+        ),
         Some(dest) => format!(
             "Affiliate link ({}, to {dest}) on line {line}",
             class.network

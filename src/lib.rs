@@ -7,6 +7,7 @@
 
 pub mod baseline;
 pub mod config;
+pub mod crawl;
 pub mod document;
 pub mod findings;
 pub mod input;

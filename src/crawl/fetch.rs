@@ -1,0 +1,389 @@
+//! Polite HTTP fetching: per-host and global limits on requests in flight, a minimum gap between
+//! requests to one host, bounded retries with exponential backoff honouring `Retry-After`, and
+//! response bodies capped after decompression. Redirects are never followed here: the crawler
+//! decides what to do with each `Location`.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use reqwest::header::{
+    ACCEPT, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue, LOCATION, RETRY_AFTER,
+};
+use tokio::sync::Semaphore;
+use tokio::time::Instant;
+use url::Url;
+
+/// How the fetcher behaves.
+#[derive(Debug, Clone)]
+pub struct FetchConfig {
+    /// Requests in flight over all hosts.
+    pub concurrency: usize,
+    /// Requests in flight to one host.
+    pub per_host: usize,
+    /// Minimum gap between the starts of two requests to one host.
+    pub delay: Duration,
+    /// Time limit of one request, body included.
+    pub timeout: Duration,
+    /// Largest body read, after decompression.
+    pub max_bytes: u64,
+    /// Retries after the first attempt for 429, 5xx and connection errors.
+    pub retries: u32,
+    /// First backoff; doubled for each retry.
+    pub backoff: Duration,
+    /// Longest wait honoured from a `Retry-After` header or backoff.
+    pub max_wait: Duration,
+    /// The `User-Agent` header.
+    pub user_agent: String,
+    /// Extra headers, sent only to `header_hosts`.
+    pub headers: Vec<(HeaderName, HeaderValue)>,
+    /// Hosts (lower case) that receive `headers`.
+    pub header_hosts: Vec<String>,
+}
+
+/// What to read of a response.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Want {
+    /// The body when the response is a success and HTML (or has no content type).
+    Page,
+    /// The body of any successful response (robots.txt, sitemaps).
+    Any,
+    /// Status and headers only (resolving redirects).
+    Head,
+}
+
+/// A response as the crawler needs it.
+#[derive(Debug)]
+pub struct Fetched {
+    /// HTTP status.
+    pub status: u16,
+    /// The `Location` header, resolved against the request URL.
+    pub location: Option<Url>,
+    /// The `Content-Type` header.
+    pub content_type: Option<String>,
+    /// The body, when it was wanted and read.
+    pub body: Option<Vec<u8>>,
+    /// Attempts it took.
+    pub attempts: u32,
+    /// The `Retry-After` header.
+    pub retry_after: Option<String>,
+}
+
+/// A request that finally failed.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{message}")]
+pub struct Failure {
+    /// The final HTTP status, when the server answered.
+    pub status: Option<u16>,
+    /// What went wrong.
+    pub message: String,
+    /// Attempts made.
+    pub attempts: u32,
+}
+
+struct HostGate {
+    permits: Semaphore,
+    /// When the next request to the host may start.
+    next_at: Mutex<Instant>,
+    /// Gap between requests (the larger of `--delay-ms` and robots.txt `Crawl-delay`).
+    delay: Mutex<Duration>,
+}
+
+/// Fetches URLs politely. Shared by all crawl tasks.
+pub struct Fetcher {
+    client: reqwest::Client,
+    config: FetchConfig,
+    global: Semaphore,
+    hosts: Mutex<HashMap<String, Arc<HostGate>>>,
+}
+
+impl Fetcher {
+    /// Builds the HTTP client.
+    pub fn new(config: FetchConfig) -> Result<Self, String> {
+        let client = reqwest::Client::builder()
+            .user_agent(config.user_agent.clone())
+            .timeout(config.timeout)
+            .connect_timeout(config.timeout.min(Duration::from_secs(10)))
+            .redirect(reqwest::redirect::Policy::none())
+            .pool_max_idle_per_host(config.per_host.max(1))
+            .tcp_nodelay(true)
+            .build()
+            .map_err(|e| format!("cannot set up the HTTP client: {e}"))?;
+        Ok(Fetcher {
+            client,
+            global: Semaphore::new(config.concurrency.max(1)),
+            config,
+            hosts: Mutex::new(HashMap::new()),
+        })
+    }
+
+    fn gate(&self, url: &Url) -> Arc<HostGate> {
+        let key = host_key(url);
+        let mut hosts = self.hosts.lock().expect("host table poisoned");
+        hosts
+            .entry(key)
+            .or_insert_with(|| {
+                Arc::new(HostGate {
+                    permits: Semaphore::new(self.config.per_host.max(1)),
+                    next_at: Mutex::new(Instant::now()),
+                    delay: Mutex::new(self.config.delay),
+                })
+            })
+            .clone()
+    }
+
+    /// Raises the gap between requests to the host of `url` to at least `delay` (robots.txt
+    /// `Crawl-delay`).
+    pub fn set_min_delay(&self, url: &Url, delay: Duration) {
+        let gate = self.gate(url);
+        let mut d = gate.delay.lock().expect("delay poisoned");
+        *d = (*d).max(delay);
+    }
+
+    /// Fetches `url`, retrying 429, 5xx and connection errors; other statuses are returned as they
+    /// are (a 404 is an answer, not a failure).
+    pub async fn get(&self, url: &Url, want: Want) -> Result<Fetched, Failure> {
+        let attempts_max = self.config.retries + 1;
+        let gate = self.gate(url);
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let result = {
+                let _host = gate.permits.acquire().await.expect("semaphore closed");
+                let _all = self.global.acquire().await.expect("semaphore closed");
+                let slot = {
+                    let delay = *gate.delay.lock().expect("delay poisoned");
+                    let mut next = gate.next_at.lock().expect("gate poisoned");
+                    let now = Instant::now();
+                    let slot = (*next).max(now);
+                    *next = slot + delay;
+                    slot
+                };
+                tokio::time::sleep_until(slot).await;
+                self.once(url, want).await
+            };
+            let last = attempt >= attempts_max;
+            let wait = match result {
+                Ok(mut f) => {
+                    let retryable = f.status == 429 || (500..600).contains(&f.status);
+                    if !retryable {
+                        f.attempts = attempt;
+                        return Ok(f);
+                    }
+                    if last {
+                        return Err(Failure {
+                            status: Some(f.status),
+                            message: format!("HTTP {}", f.status),
+                            attempts: attempt,
+                        });
+                    }
+                    self.retry_after(&f)
+                        .unwrap_or_else(|| self.backoff(attempt))
+                }
+                Err((message, retryable)) => {
+                    if last || !retryable {
+                        return Err(Failure {
+                            status: None,
+                            message,
+                            attempts: attempt,
+                        });
+                    }
+                    self.backoff(attempt)
+                }
+            };
+            tokio::time::sleep(wait).await;
+        }
+    }
+
+    fn backoff(&self, attempt: u32) -> Duration {
+        let factor = 1u32 << (attempt - 1).min(16);
+        (self.config.backoff * factor).min(self.config.max_wait)
+    }
+
+    /// The wait a 429 or 503 asks for, in seconds or as an HTTP date, capped.
+    fn retry_after(&self, f: &Fetched) -> Option<Duration> {
+        let value = f.retry_after.as_deref()?;
+        let wait = match value.trim().parse::<u64>() {
+            Ok(secs) => Duration::from_secs(secs),
+            Err(_) => {
+                let when = httpdate_parse(value)?;
+                when.duration_since(std::time::SystemTime::now())
+                    .unwrap_or_default()
+            }
+        };
+        Some(wait.min(self.config.max_wait))
+    }
+
+    /// One attempt. Errors carry whether a retry may help.
+    async fn once(&self, url: &Url, want: Want) -> Result<Fetched, (String, bool)> {
+        let mut request = self.client.get(url.clone()).header(
+            ACCEPT,
+            match want {
+                Want::Page | Want::Head => "text/html,application/xhtml+xml;q=0.9,*/*;q=0.1",
+                Want::Any => "*/*",
+            },
+        );
+        let host = url.host_str().unwrap_or("").to_ascii_lowercase();
+        if self.config.header_hosts.contains(&host) {
+            let mut map = HeaderMap::new();
+            for (k, v) in &self.config.headers {
+                map.append(k.clone(), v.clone());
+            }
+            request = request.headers(map);
+        }
+        let mut response = request.send().await.map_err(|e| describe(&e))?;
+        let status = response.status().as_u16();
+        let headers = response.headers();
+        let location = headers
+            .get(LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|l| url.join(l.trim()).ok());
+        let content_type = headers
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        let retry_after = headers
+            .get(RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        let read = (200..300).contains(&status)
+            && match want {
+                Want::Head => false,
+                Want::Any => true,
+                Want::Page => content_type.as_deref().is_none_or(is_html_type),
+            };
+        let body = if read {
+            let max = self.config.max_bytes;
+            if response.content_length().is_some_and(|n| n > max) {
+                return Err((
+                    format!("response larger than {max} bytes; raise --max-page-bytes to read it"),
+                    false,
+                ));
+            }
+            let mut body = Vec::new();
+            while let Some(chunk) = response.chunk().await.map_err(|e| describe(&e))? {
+                if body.len() as u64 + chunk.len() as u64 > max {
+                    return Err((
+                        format!(
+                            "response larger than {max} bytes (after decompression); raise --max-page-bytes to read it"
+                        ),
+                        false,
+                    ));
+                }
+                body.extend_from_slice(&chunk);
+            }
+            Some(body)
+        } else {
+            None
+        };
+        Ok(Fetched {
+            status,
+            location,
+            content_type,
+            body,
+            attempts: 1,
+            retry_after,
+        })
+    }
+}
+
+/// Whether a `Content-Type` value names HTML.
+pub fn is_html_type(content_type: &str) -> bool {
+    let mime = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    mime.is_empty() || mime == "text/html" || mime == "application/xhtml+xml"
+}
+
+fn host_key(url: &Url) -> String {
+    format!(
+        "{}:{}",
+        url.host_str().unwrap_or("").to_ascii_lowercase(),
+        url.port_or_known_default().unwrap_or(0)
+    )
+}
+
+/// A readable cause, and whether retrying may help (connection problems and timeouts).
+fn describe(e: &reqwest::Error) -> (String, bool) {
+    let mut message = if e.is_timeout() {
+        "timed out".to_string()
+    } else if e.is_connect() {
+        "cannot connect".to_string()
+    } else if e.is_body() || e.is_decode() {
+        "the response body broke off or could not be decompressed".to_string()
+    } else {
+        "request failed".to_string()
+    };
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        message.push_str(": ");
+        message.push_str(&s.to_string());
+        source = s.source();
+    }
+    (
+        message,
+        e.is_timeout() || e.is_connect() || e.is_body() || e.is_request(),
+    )
+}
+
+/// Parses an IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`), the form `Retry-After` dates take.
+fn httpdate_parse(s: &str) -> Option<std::time::SystemTime> {
+    let parts: Vec<&str> = s.split_whitespace().collect();
+    if parts.len() != 6 || parts[5] != "GMT" {
+        return None;
+    }
+    let day: u64 = parts[1].parse().ok()?;
+    let month = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ]
+    .iter()
+    .position(|m| *m == parts[2])? as u64
+        + 1;
+    let year: u64 = parts[3].parse().ok()?;
+    let hms: Vec<u64> = parts[4]
+        .split(':')
+        .map(|p| p.parse().ok())
+        .collect::<Option<_>>()?;
+    if hms.len() != 3 || !(1..=31).contains(&day) || year < 1970 {
+        return None;
+    }
+    // Days from 1970-01-01 to the date (civil-from-days inverse, Howard Hinnant's algorithm).
+    let (y, m) = if month <= 2 {
+        (year - 1, month + 9)
+    } else {
+        (year, month - 3)
+    };
+    let era = y / 400;
+    let yoe = y - era * 400;
+    let doy = (153 * m + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    let secs = days * 86_400 + hms[0] * 3600 + hms[1] * 60 + hms[2];
+    Some(std::time::UNIX_EPOCH + Duration::from_secs(secs))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn http_dates_parse() {
+        let t = httpdate_parse("Sun, 06 Nov 1994 08:49:37 GMT").unwrap();
+        assert_eq!(
+            t.duration_since(std::time::UNIX_EPOCH).unwrap().as_secs(),
+            784_111_777
+        );
+        assert!(httpdate_parse("tomorrow").is_none());
+    }
+
+    #[test]
+    fn html_types() {
+        assert!(is_html_type("text/html; charset=utf-8"));
+        assert!(is_html_type("application/xhtml+xml"));
+        assert!(!is_html_type("application/pdf"));
+        assert!(!is_html_type("image/png"));
+    }
+}
