@@ -21,7 +21,7 @@
 //! let config = Config::load_default()?.unwrap_or_default(); // ./affcheck.toml when present
 //! let notices = false; // --notices || config.notices
 //! let rules = config.load_rules(&config.rules_dirs.clone().unwrap_or_default(), true)?;
-//! let audit = affcheck::findings::AuditOptions { notices: config.audit_notices(notices) };
+//! let audit = affcheck::findings::AuditOptions { notices: config.audit_notices(notices), ..Default::default() };
 //! // for each audited page:
 //! if !config.ignores_page(&page.page_url) {
 //!     config.apply_to(&mut page, notices);

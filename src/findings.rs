@@ -232,7 +232,20 @@ pub struct PageReport {
 pub struct AuditOptions {
     /// Report notice-level rules (`missing-rel-sponsored`, `weak-disclosure`).
     pub notices: bool,
+    /// The site shows a disclosure that the HTML does not carry (`[site] disclosure` in
+    /// `affcheck.toml`): it counts as a visible disclosure before every link.
+    pub site_disclosure: Option<SiteDisclosure>,
 }
+
+/// A site-wide disclosure declared in the config.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SiteDisclosure {
+    /// Whether its wording includes the Amazon Associates statement.
+    pub amazon: bool,
+}
+
+/// The excerpt shown for a site-wide disclosure from the config.
+pub const SITE_DISCLOSURE_EXCERPT: &str = "(site-wide disclosure from affcheck.toml)";
 
 /// What kind of disclosure a piece of the page is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -272,7 +285,19 @@ pub fn audit_resolved(
     opts: AuditOptions,
     redirect_of: &dyn Fn(&Url) -> Option<Url>,
 ) -> PageReport {
-    let disclosures = disclosures(page, rules);
+    let mut disclosures = disclosures(page, rules);
+    if let Some(site) = opts.site_disclosure {
+        disclosures.insert(
+            0,
+            Disclosure {
+                kind: Kind::Counted,
+                order: 0,
+                excerpt: SITE_DISCLOSURE_EXCERPT.into(),
+                strength: Strength::Explicit,
+                amazon: site.amazon,
+            },
+        );
+    }
     let counted = || disclosures.iter().filter(|d| d.kind == Kind::Counted);
     let mut report = PageReport {
         page_url: page.display.clone(),
@@ -528,6 +553,23 @@ mod tests {
         audit(&crate::page::parse(&doc, &rules), &rules, opts)
     }
 
+    #[test]
+    fn a_site_wide_disclosure_from_the_config_counts_before_every_link() {
+        let html = "<p><a href=\"https://www.amazon.com/dp/B0X?tag=x-20\">Buy</a></p>";
+        assert_eq!(
+            rules_of(&run(html)),
+            ["undisclosed", "amazon-statement-missing"]
+        );
+        let site = |amazon| AuditOptions {
+            site_disclosure: Some(SiteDisclosure { amazon }),
+            ..Default::default()
+        };
+        let r = run_with(html, site(false));
+        assert_eq!(rules_of(&r), ["amazon-statement-missing"]);
+        assert_eq!(r.links[0].disclosure_excerpt, SITE_DISCLOSURE_EXCERPT);
+        assert!(run_with(html, site(true)).findings.is_empty());
+    }
+
     fn rules_of(r: &PageReport) -> Vec<&'static str> {
         r.findings.iter().map(|f| f.rule.id()).collect()
     }
@@ -667,7 +709,13 @@ mod tests {
     fn notices_only_when_asked() {
         let html = format!("<p>This post contains affiliate links.</p><a href=\"{AMZ}\">Buy</a>");
         assert!(!rules_of(&run(&html)).contains(&"missing-rel-sponsored"));
-        let r = run_with(&html, AuditOptions { notices: true });
+        let r = run_with(
+            &html,
+            AuditOptions {
+                notices: true,
+                ..Default::default()
+            },
+        );
         assert!(rules_of(&r).contains(&"missing-rel-sponsored"));
         assert!(rules_of(&r).contains(&"weak-disclosure"));
     }

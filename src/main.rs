@@ -44,6 +44,9 @@ enum Command {
         affcheck crawl https://example.com/ --state crawl.state --output report.csv   # resumable\n  \
         affcheck crawl --sitemap https://example.com/sitemap.xml --max-depth 0 --output report.csv")]
     Crawl(cli::crawl::CrawlArgs),
+
+    /// Write a commented starter affcheck.toml (settings, site knowledge, severity overrides).
+    Init(cli::init::InitArgs),
 }
 
 fn main() -> ExitCode {
@@ -51,6 +54,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Check(args) => cli::check::run(args),
         Command::Crawl(args) => cli::crawl::run(args),
+        Command::Init(args) => cli::init::run(args),
     };
     match result {
         Ok(code) => code,

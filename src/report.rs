@@ -328,7 +328,12 @@ impl fmt::Display for Summary {
             if self.affiliate_links == 1 { "" } else { "s" }
         )?;
         let total: usize = self.by_rule.values().sum();
-        write!(f, ", {total} finding{}", if total == 1 { "" } else { "s" })?;
+        let new = if self.baseline.is_some() { " new" } else { "" };
+        write!(
+            f,
+            ", {total}{new} finding{}",
+            if total == 1 { "" } else { "s" }
+        )?;
         if total > 0 {
             let parts: Vec<String> = self
                 .by_rule

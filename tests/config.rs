@@ -176,6 +176,7 @@ fn severity_overrides_apply_to_real_findings() {
     let notices = false;
     let opts = AuditOptions {
         notices: c.audit_notices(notices),
+        ..Default::default()
     };
     assert!(opts.notices);
     let mut undisclosed = audit(

@@ -35,7 +35,15 @@ fn audit(display: &str, html: &str) -> PageReport {
         bytes: html.as_bytes().to_vec(),
         content_type: None,
     };
-    audit_document(&doc, &rules, AuditOptions { notices: true }).unwrap()
+    audit_document(
+        &doc,
+        &rules,
+        AuditOptions {
+            notices: true,
+            ..Default::default()
+        },
+    )
+    .unwrap()
 }
 
 /// A small site: errors, a warning, notices, a clean page, awkward characters and a URL page.

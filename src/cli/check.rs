@@ -1,7 +1,7 @@
 //! `affcheck check`: audit files, folders, URLs and standard input.
 
 use std::fs::File;
-use std::io::{BufWriter, IsTerminal, Write};
+use std::io::BufWriter;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
@@ -10,13 +10,12 @@ use anyhow::{Context, Result};
 use clap::Args;
 use url::Url;
 
-use affcheck::findings::{AuditOptions, PageReport, Severity};
+use affcheck::findings::AuditOptions;
 use affcheck::input::{self, Reader, Target};
 use affcheck::pipeline::{self, Outcome};
-use affcheck::report::{CsvReport, InventoryReport, Style, Summary, TableReport};
-use affcheck::rules::Ruleset;
+use affcheck::report::{InventoryReport, ReportWriter, Summary};
 
-use super::FailOn;
+use super::{FailOn, ReportArgs};
 
 #[derive(Args, Debug)]
 pub struct CheckArgs {
@@ -25,10 +24,13 @@ pub struct CheckArgs {
     #[arg(required = true, value_name = "TARGET")]
     targets: Vec<String>,
 
-    /// Write the CSV report to FILE. Without it the CSV goes to standard output, or a readable table
-    /// when standard output is a terminal.
+    /// Write the report to FILE (CSV unless --format says otherwise). Without it the report goes to
+    /// standard output, as a readable table when that is a terminal.
     #[arg(short, long, value_name = "FILE")]
     output: Option<PathBuf>,
+
+    #[command(flatten)]
+    report: ReportArgs,
 
     /// Also write every affiliate link found, compliant or not, with its status, to FILE (CSV).
     #[arg(long, value_name = "FILE")]
@@ -48,9 +50,9 @@ pub struct CheckArgs {
     #[arg(long, requires = "rules")]
     no_default_rules: bool,
 
-    /// Lowest severity that makes the run exit with status 1.
-    #[arg(long, value_enum, default_value_t = FailOn::Error, value_name = "LEVEL")]
-    fail_on: FailOn,
+    /// Lowest severity that makes the run exit with status 1 [default: error].
+    #[arg(long, value_enum, value_name = "LEVEL")]
+    fail_on: Option<FailOn>,
 
     /// Also report notice-level findings: missing-rel-sponsored and weak-disclosure.
     #[arg(long)]
@@ -60,62 +62,36 @@ pub struct CheckArgs {
     #[arg(short, long, value_name = "N")]
     jobs: Option<usize>,
 
-    /// Seconds to wait for each URL.
-    #[arg(long, default_value_t = 20, value_name = "SECS")]
-    timeout: u64,
+    /// Seconds to wait for each URL [default: 20].
+    #[arg(long, value_name = "SECS")]
+    timeout: Option<u64>,
 
-    /// Largest page read, in bytes (files and responses).
-    #[arg(long, default_value_t = input::DEFAULT_MAX_PAGE_BYTES, value_name = "BYTES")]
-    max_page_bytes: u64,
+    /// Largest page read, in bytes (files and responses) [default: 5242880].
+    #[arg(long, value_name = "BYTES")]
+    max_page_bytes: Option<u64>,
 
     /// Print no summary or notes on standard error (errors are still printed).
     #[arg(short, long)]
     quiet: bool,
 }
 
-/// Where findings go. One per run, so the size difference between variants does not matter.
-#[allow(clippy::large_enum_variant)]
-enum Sink {
-    Csv(CsvReport<Box<dyn Write>>),
-    Table(TableReport<std::io::Stdout>),
-}
-
-impl Sink {
-    fn write_page(&mut self, page: &PageReport) -> std::io::Result<()> {
-        match self {
-            Sink::Csv(w) => w.write_page(page),
-            Sink::Table(w) => w.write_page(page),
-        }
-    }
-}
-
+/// Runs `affcheck check`.
 pub fn run(args: CheckArgs) -> Result<ExitCode> {
     let started = Instant::now();
-    let rules =
-        Ruleset::load(&args.rules, !args.no_default_rules).context("cannot load the rules")?;
-    let mut sink = match &args.output {
-        Some(path) => {
-            let file = File::create(path)
-                .with_context(|| format!("cannot create the report file {}", path.display()))?;
-            Sink::Csv(CsvReport::new(
-                Box::new(BufWriter::new(file)) as Box<dyn Write>
-            )?)
-        }
-        None if std::io::stdout().is_terminal() => {
-            Sink::Table(TableReport::new(std::io::stdout(), Style::detect(true)))
-        }
-        None => Sink::Csv(CsvReport::new(
-            Box::new(BufWriter::new(std::io::stdout())) as Box<dyn Write>
-        )?),
+    let config = super::load_config(&args.report)?;
+    let mut baseline = super::load_baseline(&args.report, &config)?;
+    let rules_dirs = if args.rules.is_empty() {
+        config.rules_dirs.clone().unwrap_or_default()
+    } else {
+        args.rules.clone()
     };
-    let mut inventory = match &args.inventory {
-        Some(path) => {
-            let file = File::create(path)
-                .with_context(|| format!("cannot create the inventory file {}", path.display()))?;
-            Some(InventoryReport::new(BufWriter::new(file))?)
-        }
-        None => None,
-    };
+    let no_default_rules = args.no_default_rules || config.no_default_rules.unwrap_or(false);
+    let rules = config
+        .load_rules(&rules_dirs, !no_default_rules)
+        .context("cannot load the rules")?;
+    let base_url = args.base_url.clone().or_else(|| config.base_url.clone());
+    let notices = args.notices || config.notices.unwrap_or(false);
+    let fail_on = args.fail_on.or(config.fail_on).unwrap_or(FailOn::Error);
 
     let mut summary = Summary::default();
     let mut targets = Vec::new();
@@ -131,67 +107,92 @@ pub fn run(args: CheckArgs) -> Result<ExitCode> {
     if targets.iter().filter(|t| **t == Target::Stdin).count() > 1 {
         anyhow::bail!("standard input (-) can be named only once");
     }
-    let reader = Reader::new(Duration::from_secs(args.timeout), args.max_page_bytes);
+    let folders: Vec<PathBuf> = targets
+        .iter()
+        .filter_map(|t| match t {
+            Target::Path(p) if p.is_dir() => Some(p.clone()),
+            _ => None,
+        })
+        .collect();
+    let locations = super::locations(base_url.as_ref(), &folders);
+    let mut reports =
+        super::build_reports(&args.report, &config, args.output.as_deref(), &locations)?;
+    let mut inventory = match args.inventory.as_ref().or(config.inventory.as_ref()) {
+        Some(path) => {
+            let file = File::create(path)
+                .with_context(|| format!("cannot create the inventory file {}", path.display()))?;
+            Some(InventoryReport::new(BufWriter::new(file))?)
+        }
+        None => None,
+    };
+
+    let reader = Reader::new(
+        Duration::from_secs(args.timeout.or(config.timeout).unwrap_or(20)),
+        args.max_page_bytes
+            .or(config.max_page_bytes)
+            .unwrap_or(input::DEFAULT_MAX_PAGE_BYTES),
+    );
     let threads = args
         .jobs
+        .or(config.jobs)
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
     let opts = AuditOptions {
-        notices: args.notices,
+        notices: config.audit_notices(notices),
+        site_disclosure: super::site_disclosure(&config, &rules),
     };
     let mut write_error: Option<std::io::Error> = None;
     pipeline::run(
-        input::sources(&targets, args.base_url.as_ref()),
+        input::sources(&targets, base_url.as_ref()),
         &reader,
         &rules,
         opts,
         threads,
         |outcome| match outcome {
-            Outcome::Audited(page) => {
+            Outcome::Audited(mut page) => {
+                if config.ignores_page(&page.page_url) {
+                    summary.ignored += 1;
+                    return;
+                }
+                super::filter_page(&mut page, &config, notices, baseline.as_mut());
                 summary.add(&page);
                 if write_error.is_none()
-                    && let Err(e) = sink
-                        .write_page(&page)
-                        .and_then(|()| match inventory.as_mut() {
-                            Some(inv) => inv.write_page(&page),
-                            None => Ok(()),
-                        })
+                    && let Err(e) =
+                        reports
+                            .write_page(&page)
+                            .and_then(|()| match inventory.as_mut() {
+                                Some(inv) => inv.write_page(&page),
+                                None => Ok(()),
+                            })
                 {
                     write_error = Some(e);
                 }
             }
             Outcome::Skipped { page, reason } => {
                 summary.skipped += 1;
+                let _ = reports.write_skipped(&page, &reason.to_string());
                 if !args.quiet {
                     eprintln!("affcheck: note: {page}: skipped: {reason}");
                 }
             }
             Outcome::Failed(err) => {
                 summary.failed += 1;
+                let _ = reports.write_failed(err.target(), &err.to_string());
                 eprintln!("affcheck: {err}");
             }
         },
     );
-    if let Some(e) = write_error {
+    summary.elapsed = started.elapsed();
+    summary.baseline = baseline.as_ref().map(|b| b.counts());
+    let finished = write_error.map_or_else(|| reports.finish(&summary), Err);
+    if let Err(e) = finished {
         // A closed pipe (`affcheck … | head`) is not worth an error message.
         if e.kind() == std::io::ErrorKind::BrokenPipe {
             return Ok(ExitCode::from(2));
         }
         return Err(e).context("cannot write the report");
     }
-    summary.elapsed = started.elapsed();
     if !args.quiet {
         eprintln!("affcheck: {summary}");
     }
-    let failing = match args.fail_on {
-        FailOn::Error => summary.at_least(Severity::Error),
-        FailOn::Warning => summary.at_least(Severity::Warning),
-        FailOn::Never => 0,
-    };
-    Ok(if summary.failed > 0 {
-        ExitCode::from(2)
-    } else if failing > 0 {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    })
+    Ok(super::exit_code(summary.failed > 0, &summary, fail_on))
 }

@@ -13,11 +13,12 @@ use regex::Regex;
 use reqwest::header::{HeaderName, HeaderValue};
 use url::Url;
 
+use affcheck::baseline::Baseline;
+use affcheck::config::Config;
 use affcheck::crawl::fetch::FetchConfig;
 use affcheck::crawl::{self, CrawlOptions, Observer, Outputs, Progress};
-use affcheck::findings::AuditOptions;
+use affcheck::findings::{AuditOptions, PageReport, Severity};
 use affcheck::input::{DEFAULT_MAX_PAGE_BYTES, USER_AGENT};
-use affcheck::rules::Ruleset;
 
 use super::FailOn;
 
@@ -37,6 +38,15 @@ pub struct CrawlArgs {
     #[arg(short, long, value_name = "FILE")]
     output: Option<PathBuf>,
 
+    /// Report only findings that are not in this earlier CSV report (matched on page, rule and
+    /// link), and fail only on those.
+    #[arg(long, value_name = "OLD.csv")]
+    baseline: Option<PathBuf>,
+
+    /// Read settings from FILE instead of ./affcheck.toml (command-line flags win).
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+
     /// Write URLs that could not be fetched to FILE (CSV: url,status,error,attempts). Without it
     /// they are printed on standard error.
     #[arg(long, value_name = "FILE")]
@@ -48,31 +58,31 @@ pub struct CrawlArgs {
     #[arg(long, value_name = "FILE")]
     state: Option<PathBuf>,
 
-    /// Stop after auditing this many pages; 0 for no limit.
-    #[arg(long, default_value_t = 10_000, value_name = "N")]
-    max_pages: usize,
+    /// Stop after auditing this many pages; 0 for no limit [default: 10000].
+    #[arg(long, value_name = "N")]
+    max_pages: Option<usize>,
 
     /// Follow links at most this many steps from a start URL or sitemap entry (0: audit only the
     /// start URLs and sitemap pages).
     #[arg(long, value_name = "N")]
     max_depth: Option<u32>,
 
-    /// Requests in flight at once, over all hosts.
-    #[arg(long, default_value_t = 16, value_name = "N")]
-    concurrency: usize,
+    /// Requests in flight at once, over all hosts [default: 16].
+    #[arg(long, value_name = "N")]
+    concurrency: Option<usize>,
 
-    /// Requests in flight at once to one host.
-    #[arg(long, default_value_t = 8, value_name = "N")]
-    per_host: usize,
+    /// Requests in flight at once to one host [default: 8].
+    #[arg(long, value_name = "N")]
+    per_host: Option<usize>,
 
     /// Minimum gap between two requests to one host, in milliseconds (robots.txt Crawl-delay is
-    /// honoured when larger).
-    #[arg(long, default_value_t = 0, value_name = "MS")]
-    delay_ms: u64,
+    /// honoured when larger) [default: 0].
+    #[arg(long, value_name = "MS")]
+    delay_ms: Option<u64>,
 
-    /// Seconds to wait for each response, body included.
-    #[arg(long, default_value_t = 20, value_name = "SECS")]
-    timeout: u64,
+    /// Seconds to wait for each response, body included [default: 20].
+    #[arg(long, value_name = "SECS")]
+    timeout: Option<u64>,
 
     /// Retries for 429, 5xx answers and connection errors (429 and 503 honour Retry-After).
     #[arg(long, default_value_t = 3, value_name = "N")]
@@ -86,9 +96,10 @@ pub struct CrawlArgs {
     #[arg(long, value_name = "REGEX")]
     exclude: Vec<String>,
 
-    /// The User-Agent header; robots.txt rules are matched against its first word.
-    #[arg(long, default_value = USER_AGENT, value_name = "TEXT")]
-    user_agent: String,
+    /// The User-Agent header; robots.txt rules are matched against its first word
+    /// [default: affcheck/VERSION (+repository URL)].
+    #[arg(long, value_name = "TEXT")]
+    user_agent: Option<String>,
 
     /// Send this header ('Name: value') to the start hosts only, never to other hosts; repeatable.
     #[arg(long, value_name = "HEADER")]
@@ -102,9 +113,10 @@ pub struct CrawlArgs {
     #[arg(long)]
     subdomains: bool,
 
-    /// Largest response read, in bytes, after decompression; larger pages are reported as errors.
-    #[arg(long, default_value_t = DEFAULT_MAX_PAGE_BYTES, value_name = "BYTES")]
-    max_page_bytes: u64,
+    /// Largest response read, in bytes, after decompression; larger pages are reported as errors
+    /// [default: 5242880].
+    #[arg(long, value_name = "BYTES")]
+    max_page_bytes: Option<u64>,
 
     /// Add the rules files in DIR (or the file itself) on top of the defaults; repeatable.
     #[arg(long, value_name = "DIR")]
@@ -114,9 +126,9 @@ pub struct CrawlArgs {
     #[arg(long, requires = "rules")]
     no_default_rules: bool,
 
-    /// Lowest severity that makes the run exit with status 1.
-    #[arg(long, value_enum, default_value_t = FailOn::Error, value_name = "LEVEL")]
-    fail_on: FailOn,
+    /// Lowest severity that makes the run exit with status 1 [default: error].
+    #[arg(long, value_enum, value_name = "LEVEL")]
+    fail_on: Option<FailOn>,
 
     /// Also report notice-level findings: missing-rel-sponsored and weak-disclosure.
     #[arg(long)]
@@ -127,11 +139,16 @@ pub struct CrawlArgs {
     quiet: bool,
 }
 
-/// Draws a progress bar on a terminal, prints a line every ten seconds otherwise.
+/// Draws a progress bar on a terminal, prints a line every ten seconds otherwise; applies the
+/// config and baseline to each page before its rows are written.
 struct Display {
     bar: Option<ProgressBar>,
     quiet: bool,
     last_line: Instant,
+    config: Config,
+    notices: bool,
+    baseline: Option<Baseline>,
+    ignored: usize,
 }
 
 impl Observer for Display {
@@ -167,6 +184,16 @@ impl Observer for Display {
             None => eprintln!("affcheck: {message}"),
         }
     }
+
+    fn filter(&mut self, page: &mut PageReport) {
+        if self.config.ignores_page(&page.page_url) {
+            self.ignored += 1;
+            page.findings.clear();
+            page.links.clear();
+            return;
+        }
+        super::filter_page(page, &self.config, self.notices, self.baseline.as_mut());
+    }
 }
 
 fn parse_header(h: &str) -> Result<(HeaderName, HeaderValue)> {
@@ -195,48 +222,91 @@ fn regexes(flag: &str, patterns: &[String]) -> Result<Vec<Regex>> {
 
 /// Runs `affcheck crawl`.
 pub fn run(args: CrawlArgs) -> Result<ExitCode> {
+    let config = match &args.config {
+        Some(path) => Config::load(path)?,
+        None => Config::load_default()?.unwrap_or_default(),
+    };
+    let baseline = match args.baseline.as_ref().or(config.baseline.as_ref()) {
+        Some(path) => Some(Baseline::load(path)?),
+        None => None,
+    };
+    let c = &config.crawl;
     if args.starts.is_empty() && args.sitemap.is_empty() {
         bail!("give a start URL (affcheck crawl https://example.com/) or --sitemap URL");
     }
-    if args.concurrency == 0 || args.per_host == 0 {
+    let concurrency = args.concurrency.or(c.concurrency).unwrap_or(16);
+    let per_host = args.per_host.or(c.per_host).unwrap_or(8);
+    if concurrency == 0 || per_host == 0 {
         bail!("--concurrency and --per-host must be at least 1");
     }
-    let rules =
-        Ruleset::load(&args.rules, !args.no_default_rules).context("cannot load the rules")?;
-    let headers = args
-        .header
+    let rules_dirs = if args.rules.is_empty() {
+        config.rules_dirs.clone().unwrap_or_default()
+    } else {
+        args.rules.clone()
+    };
+    let no_default_rules = args.no_default_rules || config.no_default_rules.unwrap_or(false);
+    let rules = config
+        .load_rules(&rules_dirs, !no_default_rules)
+        .context("cannot load the rules")?;
+    let mut header_lines = args.header.clone();
+    if header_lines.is_empty()
+        && let Some(h) = &c.headers
+    {
+        header_lines = h.iter().map(|(k, v)| format!("{k}: {v}")).collect();
+    }
+    let headers = header_lines
         .iter()
         .map(|h| parse_header(h))
         .collect::<Result<Vec<_>>>()?;
+    let include = if args.include.is_empty() {
+        c.include.clone().unwrap_or_default()
+    } else {
+        args.include.clone()
+    };
+    let exclude = if args.exclude.is_empty() {
+        c.exclude.clone().unwrap_or_default()
+    } else {
+        args.exclude.clone()
+    };
+    let notices = args.notices || config.notices.unwrap_or(false);
+    let fail_on = args.fail_on.or(config.fail_on).unwrap_or(FailOn::Error);
     let options = CrawlOptions {
         starts: args.starts.clone(),
         sitemaps: args.sitemap.clone(),
-        max_pages: args.max_pages,
-        max_depth: args.max_depth,
-        subdomains: args.subdomains,
-        include: regexes("--include", &args.include)?,
-        exclude: regexes("--exclude", &args.exclude)?,
-        ignore_robots: args.ignore_robots,
+        max_pages: args.max_pages.or(c.max_pages).unwrap_or(10_000),
+        max_depth: args.max_depth.or(c.max_depth),
+        subdomains: args.subdomains || c.subdomains.unwrap_or(false),
+        include: regexes("--include", &include)?,
+        exclude: regexes("--exclude", &exclude)?,
+        ignore_robots: args.ignore_robots || c.ignore_robots.unwrap_or(false),
         fetch: FetchConfig {
-            concurrency: args.concurrency,
-            per_host: args.per_host,
-            delay: Duration::from_millis(args.delay_ms),
-            timeout: Duration::from_secs(args.timeout.max(1)),
-            max_bytes: args.max_page_bytes,
+            concurrency,
+            per_host,
+            delay: Duration::from_millis(args.delay_ms.or(c.delay_ms).unwrap_or(0)),
+            timeout: Duration::from_secs(args.timeout.or(config.timeout).unwrap_or(20).max(1)),
+            max_bytes: args
+                .max_page_bytes
+                .or(config.max_page_bytes)
+                .unwrap_or(DEFAULT_MAX_PAGE_BYTES),
             retries: args.retries,
             backoff: Duration::from_millis(500),
             max_wait: Duration::from_secs(60),
-            user_agent: args.user_agent.clone(),
+            user_agent: args
+                .user_agent
+                .clone()
+                .or_else(|| c.user_agent.clone())
+                .unwrap_or_else(|| USER_AGENT.to_string()),
             headers,
             header_hosts: Vec::new(),
         },
         audit: AuditOptions {
-            notices: args.notices,
+            notices: config.audit_notices(notices),
+            site_disclosure: super::site_disclosure(&config, &rules),
         },
         parse_threads: std::thread::available_parallelism().map_or(2, |n| n.get()),
     };
     let outputs = Outputs {
-        report: args.output.clone(),
+        report: args.output.clone().or_else(|| config.output.clone()),
         errors: args.errors.clone(),
         state: args.state.clone(),
     };
@@ -253,6 +323,10 @@ pub fn run(args: CrawlArgs) -> Result<ExitCode> {
         bar,
         quiet: args.quiet,
         last_line: Instant::now(),
+        config,
+        notices,
+        baseline,
+        ignored: 0,
     };
     let result = crawl::crawl(options, Arc::new(rules), &outputs, &mut display);
     if let Some(bar) = &display.bar {
@@ -261,11 +335,26 @@ pub fn run(args: CrawlArgs) -> Result<ExitCode> {
     let summary = result.context("the crawl stopped")?;
     if !args.quiet {
         eprintln!("affcheck: {summary}");
+        if let Some(b) = &display.baseline {
+            let c = b.counts();
+            eprintln!(
+                "affcheck: baseline: {} new, {} baselined, {} fixed",
+                summary.by_rule.values().sum::<usize>(),
+                c.baselined,
+                c.fixed
+            );
+        }
+        if display.ignored > 0 {
+            eprintln!(
+                "affcheck: {} pages ignored by the config's ignore_paths",
+                display.ignored
+            );
+        }
     }
-    let failing = match args.fail_on {
-        FailOn::Error => summary.error_findings,
-        FailOn::Warning => summary.warning_findings,
-        FailOn::Never => 0,
+    let failing = match fail_on.threshold() {
+        Some(Severity::Error) => summary.error_findings,
+        Some(_) => summary.warning_findings,
+        None => 0,
     };
     Ok(if summary.pages == 0 && summary.errors > 0 {
         ExitCode::from(2)

@@ -1,16 +1,182 @@
-//! The subcommands of the `affcheck` binary, one module each, and what they share.
+//! The subcommands of the `affcheck` binary, one module each, and what they share: the config
+//! file, the baseline, and where reports go.
 
 pub mod check;
 pub mod crawl;
+pub mod init;
 
-use clap::ValueEnum;
+use std::io::{BufWriter, IsTerminal};
+use std::path::{Path, PathBuf};
 
-#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
-pub enum FailOn {
-    /// Fail on errors.
-    Error,
-    /// Fail on warnings and errors.
-    Warning,
-    /// Never fail because of findings.
-    Never,
+use anyhow::{Result, bail};
+use clap::Args;
+
+use affcheck::baseline::Baseline;
+use affcheck::config::Config;
+pub use affcheck::config::FailOn;
+use affcheck::findings::PageReport;
+use affcheck::report::{CsvReport, Format, Locations, MultiReport, Style, Summary, TableReport};
+
+/// Options shared by the commands that write reports.
+#[derive(Args, Debug, Clone)]
+pub struct ReportArgs {
+    /// Report format; repeatable with --output-dir (one file per format). csv is the default; a
+    /// readable table is shown instead when writing to a terminal.
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub format: Vec<Format>,
+
+    /// Write one report per --format into DIR (report.csv, report.sarif, report.junit.xml …).
+    #[arg(long, value_name = "DIR", conflicts_with = "output")]
+    pub output_dir: Option<PathBuf>,
+
+    /// Report only findings that are not in this earlier CSV report (matched on page, rule and
+    /// link, not on line or text), and fail only on those.
+    #[arg(long, value_name = "OLD.csv")]
+    pub baseline: Option<PathBuf>,
+
+    /// Read settings from FILE instead of ./affcheck.toml (command-line flags win).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}
+
+/// Loads `--config FILE`, or `./affcheck.toml` when it exists.
+pub fn load_config(args: &ReportArgs) -> Result<Config> {
+    let config = match &args.config {
+        Some(path) => Config::load(path)?,
+        None => Config::load_default()?.unwrap_or_default(),
+    };
+    Ok(config)
+}
+
+/// Loads the baseline named on the command line or in the config.
+pub fn load_baseline(args: &ReportArgs, config: &Config) -> Result<Option<Baseline>> {
+    match args.baseline.as_ref().or(config.baseline.as_ref()) {
+        Some(path) => Ok(Some(Baseline::load(path)?)),
+        None => Ok(None),
+    }
+}
+
+/// Builds the report writers: `--output-dir` with every format, `--output FILE` with one, or one
+/// format on standard output (a table on a terminal unless a format was asked for).
+pub fn build_reports(
+    args: &ReportArgs,
+    config: &Config,
+    output: Option<&Path>,
+    locations: &Locations,
+) -> Result<MultiReport> {
+    let formats: Vec<Format> = if args.format.is_empty() {
+        config.format.clone().unwrap_or_default()
+    } else {
+        args.format.clone()
+    };
+    let output_dir = args.output_dir.as_ref().or(if output.is_none() {
+        config.output_dir.as_ref()
+    } else {
+        None
+    });
+    let output = output.or(config.output.as_deref());
+    let mut multi = MultiReport::new();
+    if let Some(dir) = output_dir {
+        let formats = if formats.is_empty() {
+            vec![Format::Csv]
+        } else {
+            formats
+        };
+        multi.add_output_dir(dir, &formats, locations)?;
+        return Ok(multi);
+    }
+    if formats.len() > 1 {
+        bail!(
+            "{} formats asked for but one output: add --output-dir DIR to write one file per format",
+            formats.len()
+        );
+    }
+    match (output, formats.first()) {
+        (Some(path), format) => {
+            multi.add_file(format.copied().unwrap_or(Format::Csv), path, locations)?;
+        }
+        (None, None) if std::io::stdout().is_terminal() => {
+            multi.push(
+                "standard output",
+                TableReport::new(std::io::stdout(), Style::detect(true)),
+            );
+        }
+        (None, format) => {
+            let format = format.copied().unwrap_or(Format::Csv);
+            if format == Format::Csv {
+                multi.push(
+                    "standard output",
+                    CsvReport::new(Box::new(BufWriter::new(std::io::stdout()))
+                        as Box<dyn std::io::Write + Send>)?,
+                );
+            } else {
+                multi.push(
+                    "standard output",
+                    format.writer(Box::new(BufWriter::new(std::io::stdout())), locations)?,
+                );
+            }
+        }
+    }
+    Ok(multi)
+}
+
+/// Where SARIF, GitHub and JUnit reports say a page's file is: paths relative to the repository
+/// root (`$GITHUB_WORKSPACE`, else the current folder); with `--base-url`, page URLs map back to the
+/// files of each folder target.
+pub fn locations(base_url: Option<&url::Url>, folders: &[PathBuf]) -> Locations {
+    let root = std::env::var_os("GITHUB_WORKSPACE")
+        .map(PathBuf::from)
+        .or_else(|| std::env::current_dir().ok());
+    let mut locations = Locations::new(root);
+    if let Some(base) = base_url {
+        for dir in folders {
+            locations = locations.with_base(base, dir.clone());
+        }
+    }
+    locations
+}
+
+/// Applies the config and the baseline to one audited page, in that order.
+pub fn filter_page(
+    page: &mut PageReport,
+    config: &Config,
+    notices: bool,
+    baseline: Option<&mut Baseline>,
+) {
+    config.apply_to(page, notices);
+    if let Some(b) = baseline {
+        b.filter(page);
+    }
+}
+
+/// The exit status for a finished run: 2 when something could not be read, 1 when findings reach
+/// the `--fail-on` bar, else 0.
+pub fn exit_code(failed: bool, summary: &Summary, fail_on: FailOn) -> std::process::ExitCode {
+    let failing = match fail_on.threshold() {
+        Some(level) => summary.at_least(level),
+        None => 0,
+    };
+    if failed {
+        std::process::ExitCode::from(2)
+    } else if failing > 0 {
+        std::process::ExitCode::from(1)
+    } else {
+        std::process::ExitCode::SUCCESS
+    }
+}
+
+/// The config's site-wide disclosure, graded by the rules' wording matcher.
+pub fn site_disclosure(
+    config: &Config,
+    rules: &affcheck::rules::Ruleset,
+) -> Option<affcheck::findings::SiteDisclosure> {
+    config
+        .site_disclosure()
+        .map(|text| affcheck::findings::SiteDisclosure {
+            amazon: rules
+                .phrases()
+                .find_statements(text)
+                .iter()
+                .any(|m| m.amazon),
+        })
 }

@@ -225,6 +225,9 @@ pub trait Observer {
     fn progress(&mut self, progress: &Progress);
     /// A note for the user (a failed URL when there is no errors file, an unreachable robots.txt).
     fn note(&mut self, message: &str);
+    /// Sees each audited page before its rows are written, and may drop or change findings
+    /// (config overrides, a baseline).
+    fn filter(&mut self, _page: &mut PageReport) {}
 }
 
 /// One frontier entry.
@@ -699,10 +702,11 @@ impl Crawl<'_> {
         let mut key = None;
         match outcome {
             PageOutcome::Audited {
-                report,
+                mut report,
                 links,
                 key: k,
             } => {
+                self.observer.filter(&mut report);
                 kind = DoneKind::Page;
                 links_found = report.links.len();
                 key = Some(k);
