@@ -356,7 +356,9 @@ pub fn run(args: CrawlArgs) -> Result<ExitCode> {
         Some(_) => summary.warning_findings,
         None => 0,
     };
-    Ok(if summary.pages == 0 && summary.errors > 0 {
+    // Not a single page audited (unreachable site, everything disallowed or failing) is a
+    // crawl that did not do its job.
+    Ok(if summary.pages == 0 {
         ExitCode::from(2)
     } else if failing > 0 {
         ExitCode::from(1)

@@ -246,7 +246,8 @@ enum PageOutcome {
         links: Vec<Url>,
         key: String,
     },
-    Duplicate,
+    /// The page's canonical URL was audited already; its links are still followed.
+    Duplicate(Vec<Url>),
     Redirect(Url),
     NotHtml,
     Blocked,
@@ -394,6 +395,10 @@ struct Crawl<'a> {
     sitemap_queue: VecDeque<Url>,
     sitemaps_seen: HashSet<String>,
     summary: CrawlSummary,
+    /// Same-site redirects seen (from → to), to detect loops across frontier entries.
+    redirect_graph: FxHashMap<String, String>,
+    /// Path prefixes already named in a note about uncloaked affiliate redirects.
+    noted_prefixes: HashSet<String>,
     pages_in_flight: usize,
     done: usize,
     observer: &'a mut dyn Observer,
@@ -476,6 +481,8 @@ async fn run(
         sitemap_queue: VecDeque::new(),
         sitemaps_seen: HashSet::new(),
         summary: CrawlSummary::default(),
+        redirect_graph: FxHashMap::default(),
+        noted_prefixes: HashSet::new(),
         pages_in_flight: 0,
         done: 0,
         observer,
@@ -522,11 +529,16 @@ async fn run(
                 .robots
                 .get(&crawl.shared.fetcher, &crawl.shared.agent, &u)
                 .await;
-            if let Some(note) = &robots.note {
-                crawl.observer.note(note);
+            if let Some(failure) = &robots.failure
+                && let Ok(robots_url) = u.join("/robots.txt")
+            {
+                crawl.observer.note(&failure.message);
+                crawl.write_error(&robots_url, failure)?;
             }
+            // A site may keep its sitemaps on another host; the pages they list are still
+            // filtered by the scope.
             for s in robots.sitemaps.clone() {
-                if crawl.shared.scope.admits(&s).is_ok() {
+                if matches!(s.scheme(), "http" | "https") {
                     crawl.queue_sitemap(s);
                 }
             }
@@ -599,6 +611,16 @@ impl Crawl<'_> {
             chain,
         });
         Ok(true)
+    }
+
+    /// Admits the links of a page at `depth`, unless that is deeper than `--max-depth`.
+    fn admit_links(&mut self, links: Vec<Url>, depth: u32) -> Result<(), CrawlError> {
+        if self.options.max_depth.is_none_or(|max| depth <= max) {
+            for link in links {
+                self.admit(link, depth, 0, Vec::new())?;
+            }
+        }
+        Ok(())
     }
 
     /// Whether another page fetch may start under `--max-pages`.
@@ -680,17 +702,13 @@ impl Crawl<'_> {
                 for s in map.sitemaps {
                     self.queue_sitemap(s);
                 }
-                if let Some(j) = self.journal.as_mut() {
-                    j.sitemap_done(&url)?;
-                }
             }
-            Err(failure) => {
-                self.write_error(&url, &failure)?;
-                // Nothing was admitted: a resumed crawl tries the sitemap again.
-                if let Some(j) = self.journal.as_mut() {
-                    j.flush()?;
-                }
-            }
+            Err(failure) => self.write_error(&url, &failure)?,
+        }
+        // Done either way: a resumed crawl neither reads it again nor repeats its error row.
+        let (report, errors) = self.offsets();
+        if let Some(j) = self.journal.as_mut() {
+            j.sitemap_done(&url, report, errors)?;
         }
         Ok(())
     }
@@ -722,33 +740,39 @@ impl Crawl<'_> {
                         source,
                     });
                 }
-                let depth = item.depth + 1;
-                if self.options.max_depth.is_none_or(|max| depth <= max) {
-                    for link in links {
-                        self.admit(link, depth, 0, Vec::new())?;
-                    }
-                }
+                self.admit_links(links, item.depth + 1)?;
             }
             PageOutcome::Redirect(target) => {
                 self.summary.redirects += 1;
+                let same_site = self
+                    .shared
+                    .scope
+                    .host_in_scope(target.host_str().unwrap_or(""));
+                if !same_site {
+                    self.note_uncloaked_redirect(&item.url, &target);
+                }
                 if let Some(target) = normalize(&target)
-                    && self
-                        .shared
-                        .scope
-                        .host_in_scope(target.host_str().unwrap_or(""))
+                    && same_site
                 {
-                    if target == item.url || item.chain.iter().any(|c| c == target.as_str()) {
+                    self.redirect_graph
+                        .insert(item.url.to_string(), target.to_string());
+                    if target == item.url
+                        || item.chain.iter().any(|c| c == target.as_str())
+                        || self.loops_back(&target, &item.url)
+                    {
+                        let from = origin(&item);
                         self.fail(
                             &item.url,
                             None,
-                            &format!("redirect loop back to {target}"),
+                            &format!("redirect loop back to {target}{from}"),
                             1,
                         )?;
                     } else if item.hops + 1 > MAX_REDIRECTS {
+                        let from = origin(&item);
                         self.fail(
                             &item.url,
                             None,
-                            &format!("more than {MAX_REDIRECTS} redirects in a row"),
+                            &format!("more than {MAX_REDIRECTS} redirects in a row{from}"),
                             1,
                         )?;
                     } else if self.shared.scope.admits(&target).is_ok() {
@@ -758,22 +782,73 @@ impl Crawl<'_> {
                     }
                 }
             }
-            PageOutcome::Duplicate => self.summary.duplicates += 1,
+            PageOutcome::Duplicate(links) => {
+                self.summary.duplicates += 1;
+                self.admit_links(links, item.depth + 1)?;
+            }
             PageOutcome::NotHtml => self.summary.skipped += 1,
             PageOutcome::Blocked => self.summary.blocked += 1,
             PageOutcome::Failed(f) => {
                 self.fail(&item.url, f.status, &f.message, f.attempts)?;
             }
         }
+        let (report, errors) = self.offsets();
         if let Some(j) = self.journal.as_mut() {
-            let report = self.report_len.load(Ordering::Relaxed);
-            let errors = self
-                .errors
-                .as_ref()
-                .map_or(0, |(_, n)| n.load(Ordering::Relaxed));
             j.done(&item.url, kind, links_found, report, errors, key.as_deref())?;
         }
         Ok(())
+    }
+
+    /// Current lengths of the report and errors files.
+    fn offsets(&self) -> (u64, u64) {
+        let report = self.report_len.load(Ordering::Relaxed);
+        let errors = self
+            .errors
+            .as_ref()
+            .map_or(0, |(_, n)| n.load(Ordering::Relaxed));
+        (report, errors)
+    }
+
+    /// Whether following known same-site redirects from `from` leads back to `to`.
+    fn loops_back(&self, from: &Url, to: &Url) -> bool {
+        let mut current = from.as_str();
+        for _ in 0..=MAX_REDIRECTS {
+            if current == to.as_str() {
+                return true;
+            }
+            match self.redirect_graph.get(current) {
+                Some(next) => current = next,
+                None => return false,
+            }
+        }
+        false
+    }
+
+    /// A same-site URL outside the cloaking prefixes redirected to an affiliate URL. Links to it
+    /// are not classified by that redirect (verdicts must not depend on which page the crawl met
+    /// first), so tell the user once per prefix how to make them count.
+    fn note_uncloaked_redirect(&mut self, url: &Url, target: &Url) {
+        if self.shared.rules.is_cloaked_link(url, Some(url)) {
+            return;
+        }
+        let Some(class) = self.shared.rules.classify_link(target, Some(url), false) else {
+            return;
+        };
+        let prefix = match url.path_segments().and_then(|mut s| s.next()) {
+            Some(first) if !first.is_empty() && url.path().len() > first.len() + 1 => {
+                format!("/{first}/")
+            }
+            _ => return,
+        };
+        if self.noted_prefixes.insert(prefix.clone()) {
+            self.observer.note(&format!(
+                "{url} redirects to an affiliate link ({}, {target}); links to it are not \
+                 audited as affiliate links: add \"{prefix}\" to the cloaking prefixes \
+                 ([[rules.cloaking]] in affcheck.toml, or a --rules file) if the site uses it for \
+                 affiliate redirects",
+                class.network
+            ));
+        }
     }
 
     fn fail(
@@ -821,6 +896,14 @@ impl Crawl<'_> {
         }
         Ok(())
     }
+}
+
+/// " (redirect chain from URL)" when the item was reached by redirects.
+fn origin(item: &Item) -> String {
+    item.chain
+        .first()
+        .map(|first| format!(" (redirect chain from {first})"))
+        .unwrap_or_default()
 }
 
 fn is_not_page(url: &Url) -> bool {
@@ -898,10 +981,7 @@ async fn page_task(shared: &Arc<Shared>, item: &Item) -> PageOutcome {
     };
     match f.status {
         300..=399 => match f.location {
-            Some(target) => {
-                shared.record_redirect(&item.url, target.clone());
-                PageOutcome::Redirect(target)
-            }
+            Some(target) => PageOutcome::Redirect(target),
             None => PageOutcome::Failed(Failure {
                 status: Some(f.status),
                 message: format!("HTTP {} without a Location header", f.status),
@@ -936,22 +1016,6 @@ async fn audit_page(shared: &Arc<Shared>, doc: Document, url: &Url) -> PageOutco
     }
     let page = page::parse(&doc, &shared.rules);
     drop(doc);
-    // One audit per canonical page.
-    let key = page
-        .canonical
-        .as_ref()
-        .and_then(normalize)
-        .filter(|c| shared.scope.host_in_scope(c.host_str().unwrap_or("")))
-        .unwrap_or_else(|| url.clone())
-        .to_string();
-    if !shared
-        .audited_keys
-        .lock()
-        .expect("poisoned")
-        .insert(key.clone())
-    {
-        return PageOutcome::Duplicate;
-    }
     // Resolve cloaked same-site links by requesting them without following the redirect.
     let mut links = Vec::new();
     let mut to_probe = Vec::new();
@@ -976,6 +1040,22 @@ async fn audit_page(shared: &Arc<Shared>, doc: Document, url: &Url) -> PageOutco
         {
             links.push(u);
         }
+    }
+    // One audit per canonical page; a duplicate's links are still followed.
+    let key = page
+        .canonical
+        .as_ref()
+        .and_then(normalize)
+        .filter(|c| shared.scope.host_in_scope(c.host_str().unwrap_or("")))
+        .unwrap_or_else(|| url.clone())
+        .to_string();
+    if !shared
+        .audited_keys
+        .lock()
+        .expect("poisoned")
+        .insert(key.clone())
+    {
+        return PageOutcome::Duplicate(links);
     }
     to_probe.sort();
     to_probe.dedup();

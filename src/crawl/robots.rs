@@ -7,7 +7,7 @@ use std::time::Duration;
 use tokio::sync::OnceCell;
 use url::Url;
 
-use super::fetch::{Fetcher, Want};
+use super::fetch::{Failure, Fetcher, Want};
 
 /// The rules of one origin.
 #[derive(Debug)]
@@ -17,8 +17,8 @@ pub struct Robots {
     pub sitemaps: Vec<Url>,
     /// `Crawl-delay` for our agent.
     pub crawl_delay: Option<Duration>,
-    /// Why the rules are what they are, when it is worth a note (unreachable robots.txt).
-    pub note: Option<String>,
+    /// Why robots.txt could not be read, when it was unreachable (the origin is then off limits).
+    pub failure: Option<Failure>,
 }
 
 #[derive(Debug)]
@@ -52,18 +52,18 @@ impl Robots {
                     .filter(|d| d.is_finite() && *d > 0.0)
                     .map(|d| Duration::from_secs_f32(d.min(60.0))),
                 rules: Access::Rules(robot),
-                note: None,
+                failure: None,
             },
-            Err(_) => Robots::allow_all(None),
+            Err(_) => Robots::allow_all(),
         }
     }
 
-    fn allow_all(note: Option<String>) -> Robots {
+    fn allow_all() -> Robots {
         Robots {
             rules: Access::All,
             sitemaps: Vec::new(),
             crawl_delay: None,
-            note,
+            failure: None,
         }
     }
 }
@@ -107,34 +107,45 @@ impl RobotsCache {
 
 async fn fetch(fetcher: &Fetcher, agent: &str, origin: &str) -> Robots {
     let Ok(mut url) = Url::parse(&format!("{origin}/robots.txt")) else {
-        return Robots::allow_all(None);
+        return Robots::allow_all();
     };
     // RFC 9309 §2.3.1.2: follow at least five redirects.
     for _ in 0..6 {
         match fetcher.get(&url, Want::Any).await {
             Ok(f) if (300..400).contains(&f.status) => match f.location {
                 Some(next) => url = next,
-                None => return Robots::allow_all(None),
+                None => return Robots::allow_all(),
             },
             Ok(f) if (200..300).contains(&f.status) => {
                 return Robots::parse(agent, &f.body.unwrap_or_default(), &url);
             }
-            Ok(f) if (400..500).contains(&f.status) => return Robots::allow_all(None),
-            Ok(f) => return unreachable(&url, &format!("HTTP {}", f.status)),
-            Err(e) => return unreachable(&url, &e.message),
+            Ok(f) if (400..500).contains(&f.status) => return Robots::allow_all(),
+            Ok(f) => {
+                return unreachable(
+                    &url,
+                    Some(f.status),
+                    &format!("HTTP {}", f.status),
+                    f.attempts,
+                );
+            }
+            Err(e) => return unreachable(&url, e.status, &e.message, e.attempts),
         }
     }
-    Robots::allow_all(None)
+    Robots::allow_all()
 }
 
-fn unreachable(url: &Url, why: &str) -> Robots {
+fn unreachable(url: &Url, status: Option<u16>, why: &str, attempts: u32) -> Robots {
     Robots {
         rules: Access::None,
         sitemaps: Vec::new(),
         crawl_delay: None,
-        note: Some(format!(
-            "{url}: {why}; robots.txt is unreachable, so the site is treated as disallowed (RFC 9309); use --ignore-robots to crawl anyway"
-        )),
+        failure: Some(Failure {
+            status,
+            message: format!(
+                "{url}: {why}; robots.txt is unreachable, so the site is treated as disallowed (RFC 9309); use --ignore-robots to crawl anyway"
+            ),
+            attempts,
+        }),
     }
 }
 

@@ -5,7 +5,7 @@
 //! ```text
 //! affcheck-state 1
 //! Q <depth> <hops> <url>                              URL admitted to the frontier
-//! S <url>                                             sitemap read and its pages admitted
+//! S <report> <errors> <url>                          sitemap read (or failed) and its pages admitted
 //! D <kind> <links> <report> <errors> <url> [<key>]    URL finished; output files end at these offsets
 //! ```
 //!
@@ -130,8 +130,13 @@ impl Journal {
                         }
                     }
                     Some("S") => {
-                        if let Some(u) = f.next() {
+                        let (Some(rep), Some(err), Some(u)) = (f.next(), f.next(), f.next()) else {
+                            continue;
+                        };
+                        if let (Ok(rep), Ok(err)) = (rep.parse(), err.parse()) {
                             resumed.sitemaps_done.insert(u.to_string());
+                            resumed.report_offset = rep;
+                            resumed.errors_offset = err;
                         }
                     }
                     Some("D") => {
@@ -188,9 +193,15 @@ impl Journal {
         r.map_err(|e| self.err(e))
     }
 
-    /// Records that a sitemap's pages are all admitted.
-    pub fn sitemap_done(&mut self, url: &Url) -> Result<(), StateError> {
-        let r = writeln!(self.out, "S {url}");
+    /// Records that a sitemap is finished (its pages admitted, or its error row written) and the
+    /// output files end at these offsets; flushes.
+    pub fn sitemap_done(
+        &mut self,
+        url: &Url,
+        report_offset: u64,
+        errors_offset: u64,
+    ) -> Result<(), StateError> {
+        let r = writeln!(self.out, "S {report_offset} {errors_offset} {url}");
         r.map_err(|e| self.err(e))?;
         self.flush()
     }
