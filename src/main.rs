@@ -6,6 +6,11 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+// Parsing allocates many small nodes and strings per page. mimalloc cut the crawl benchmark from
+// 5.4 s to 4.4 s (user time 9.1 s to 7.6 s) for a flat ~35 MB more peak RSS (see the README).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Audit publisher pages for affiliate-disclosure compliance.
 ///
 /// affcheck finds outbound affiliate links (Amazon Associates, CJ, Rakuten, Awin, ShareASale, Impact,
