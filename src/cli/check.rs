@@ -15,7 +15,7 @@ use affcheck::input::{self, Reader, Target};
 use affcheck::pipeline::{self, Outcome};
 use affcheck::report::{InventoryReport, ReportWriter, Summary};
 
-use super::{FailOn, ReportArgs};
+use super::{AuditArgs, ReportArgs};
 
 #[derive(Args, Debug)]
 pub struct CheckArgs {
@@ -41,22 +41,8 @@ pub struct CheckArgs {
     #[arg(long, value_name = "URL")]
     base_url: Option<Url>,
 
-    /// Add the rules files in DIR (or the file itself) on top of the defaults; repeatable. An entry
-    /// with the id of a default entry replaces it.
-    #[arg(long, value_name = "DIR")]
-    rules: Vec<PathBuf>,
-
-    /// Use only the files given with --rules, not the built-in rules.
-    #[arg(long, requires = "rules")]
-    no_default_rules: bool,
-
-    /// Lowest severity that makes the run exit with status 1 [default: error].
-    #[arg(long, value_enum, value_name = "LEVEL")]
-    fail_on: Option<FailOn>,
-
-    /// Also report notice-level findings: missing-rel-sponsored and weak-disclosure.
-    #[arg(long)]
-    notices: bool,
+    #[command(flatten)]
+    audit: AuditArgs,
 
     /// Pages audited in parallel [default: number of CPUs].
     #[arg(short, long, value_name = "N")]
@@ -80,18 +66,10 @@ pub fn run(args: CheckArgs) -> Result<ExitCode> {
     let started = Instant::now();
     let config = super::load_config(&args.report)?;
     let mut baseline = super::load_baseline(&args.report, &config)?;
-    let rules_dirs = if args.rules.is_empty() {
-        config.rules_dirs.clone().unwrap_or_default()
-    } else {
-        args.rules.clone()
-    };
-    let no_default_rules = args.no_default_rules || config.no_default_rules.unwrap_or(false);
-    let rules = config
-        .load_rules(&rules_dirs, !no_default_rules)
-        .context("cannot load the rules")?;
+    let rules = args.audit.ruleset(&config)?;
     let base_url = args.base_url.clone().or_else(|| config.base_url.clone());
-    let notices = args.notices || config.notices.unwrap_or(false);
-    let fail_on = args.fail_on.or(config.fail_on).unwrap_or(FailOn::Error);
+    let notices = args.audit.notices(&config);
+    let fail_on = args.audit.fail_on(&config);
 
     let mut summary = Summary::default();
     let mut targets = Vec::new();

@@ -20,7 +20,7 @@ use affcheck::crawl::{self, CrawlOptions, Observer, Outputs, Progress};
 use affcheck::findings::{AuditOptions, PageReport, Severity};
 use affcheck::input::{DEFAULT_MAX_PAGE_BYTES, USER_AGENT};
 
-use super::FailOn;
+use super::AuditArgs;
 
 #[derive(Args, Debug)]
 pub struct CrawlArgs {
@@ -118,21 +118,8 @@ pub struct CrawlArgs {
     #[arg(long, value_name = "BYTES")]
     max_page_bytes: Option<u64>,
 
-    /// Add the rules files in DIR (or the file itself) on top of the defaults; repeatable.
-    #[arg(long, value_name = "DIR")]
-    rules: Vec<PathBuf>,
-
-    /// Use only the files given with --rules, not the built-in rules.
-    #[arg(long, requires = "rules")]
-    no_default_rules: bool,
-
-    /// Lowest severity that makes the run exit with status 1 [default: error].
-    #[arg(long, value_enum, value_name = "LEVEL")]
-    fail_on: Option<FailOn>,
-
-    /// Also report notice-level findings: missing-rel-sponsored and weak-disclosure.
-    #[arg(long)]
-    notices: bool,
+    #[command(flatten)]
+    audit: AuditArgs,
 
     /// Print no progress, notes or summary on standard error.
     #[arg(short, long)]
@@ -239,15 +226,7 @@ pub fn run(args: CrawlArgs) -> Result<ExitCode> {
     if concurrency == 0 || per_host == 0 {
         bail!("--concurrency and --per-host must be at least 1");
     }
-    let rules_dirs = if args.rules.is_empty() {
-        config.rules_dirs.clone().unwrap_or_default()
-    } else {
-        args.rules.clone()
-    };
-    let no_default_rules = args.no_default_rules || config.no_default_rules.unwrap_or(false);
-    let rules = config
-        .load_rules(&rules_dirs, !no_default_rules)
-        .context("cannot load the rules")?;
+    let rules = args.audit.ruleset(&config)?;
     let mut header_lines = args.header.clone();
     if header_lines.is_empty()
         && let Some(h) = &c.headers
@@ -268,8 +247,8 @@ pub fn run(args: CrawlArgs) -> Result<ExitCode> {
     } else {
         args.exclude.clone()
     };
-    let notices = args.notices || config.notices.unwrap_or(false);
-    let fail_on = args.fail_on.or(config.fail_on).unwrap_or(FailOn::Error);
+    let notices = args.audit.notices(&config);
+    let fail_on = args.audit.fail_on(&config);
     let options = CrawlOptions {
         starts: args.starts.clone(),
         sitemaps: args.sitemap.clone(),

@@ -8,7 +8,7 @@ pub mod init;
 use std::io::{BufWriter, IsTerminal};
 use std::path::{Path, PathBuf};
 
-use anyhow::{Result, bail};
+use anyhow::{Context, Result, bail};
 use clap::Args;
 
 use affcheck::baseline::Baseline;
@@ -37,6 +37,53 @@ pub struct ReportArgs {
     /// Read settings from FILE instead of ./affcheck.toml (command-line flags win).
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
+}
+
+/// Options of the audit shared by every command that audits pages.
+#[derive(Args, Debug, Clone)]
+pub struct AuditArgs {
+    /// Add the rules files in DIR (or the file itself) on top of the defaults; repeatable. An entry
+    /// with the id of a default entry replaces it.
+    #[arg(long, value_name = "DIR")]
+    pub rules: Vec<PathBuf>,
+
+    /// Use only the files given with --rules, not the built-in rules.
+    #[arg(long, requires = "rules")]
+    pub no_default_rules: bool,
+
+    /// Lowest severity that makes the run exit with status 1 [default: error].
+    #[arg(long, value_enum, value_name = "LEVEL")]
+    pub fail_on: Option<FailOn>,
+
+    /// Also report notice-level findings: missing-rel-sponsored and weak-disclosure.
+    #[arg(long)]
+    pub notices: bool,
+}
+
+impl AuditArgs {
+    /// The rules: --rules (else the config's rules_dirs), the defaults unless turned off, then the
+    /// config's inline [rules].
+    pub fn ruleset(&self, config: &Config) -> Result<affcheck::rules::Ruleset> {
+        let dirs = if self.rules.is_empty() {
+            config.rules_dirs.clone().unwrap_or_default()
+        } else {
+            self.rules.clone()
+        };
+        let no_defaults = self.no_default_rules || config.no_default_rules.unwrap_or(false);
+        config
+            .load_rules(&dirs, !no_defaults)
+            .context("cannot load the rules")
+    }
+
+    /// Whether notice-level findings are reported.
+    pub fn notices(&self, config: &Config) -> bool {
+        self.notices || config.notices.unwrap_or(false)
+    }
+
+    /// The --fail-on bar, from the flag, the config, or `error`.
+    pub fn fail_on(&self, config: &Config) -> FailOn {
+        self.fail_on.or(config.fail_on).unwrap_or(FailOn::Error)
+    }
 }
 
 /// Loads `--config FILE`, or `./affcheck.toml` when it exists.
