@@ -524,7 +524,7 @@ fn redirect_loop_is_an_error_and_the_crawl_finishes() {
         out.dump()
     );
     assert_eq!((site.count("/x"), site.count("/y")), (1, 1));
-    assert!(out.run.stderr.contains("1 errors"), "{}", out.run.stderr);
+    assert!(out.run.stderr.contains("1 error,"), "{}", out.run.stderr);
 }
 
 #[test]
@@ -770,7 +770,7 @@ fn persistent_503_is_reported_with_its_attempts() {
     assert_eq!(row["attempts"], "2");
     assert_eq!(site.count("/down"), 2);
     assert!(
-        out.run.stderr.contains("1 pages, 1 errors"),
+        out.run.stderr.contains("1 page, 1 error,"),
         "summary: {}",
         out.run.stderr
     );

@@ -156,13 +156,19 @@ pub struct CrawlSummary {
 impl std::fmt::Display for CrawlSummary {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let secs = self.elapsed.as_secs_f64();
+        let s = |n: usize| if n == 1 { "" } else { "s" };
         write!(
             f,
-            "{} pages, {} errors, {} affiliate links",
-            self.pages, self.errors, self.affiliate_links
+            "{} page{}, {} error{}, {} affiliate link{}",
+            self.pages,
+            s(self.pages),
+            self.errors,
+            s(self.errors),
+            self.affiliate_links,
+            s(self.affiliate_links)
         )?;
         let total: usize = self.by_rule.values().sum();
-        write!(f, ", {total} findings")?;
+        write!(f, ", {total} finding{}", s(total))?;
         if total > 0 {
             let parts: Vec<String> = self
                 .by_rule
@@ -532,7 +538,13 @@ async fn run(
             if let Some(failure) = &robots.failure
                 && let Ok(robots_url) = u.join("/robots.txt")
             {
-                crawl.observer.note(&failure.message);
+                // Without an errors file, write_error prints it; with one, say it here too:
+                // an unreachable site is worth a line on the terminal.
+                if crawl.errors.is_some() {
+                    crawl
+                        .observer
+                        .note(&format!("{robots_url}: {}", failure.message));
+                }
                 crawl.write_error(&robots_url, failure)?;
             }
             // A site may keep its sitemaps on another host; the pages they list are still

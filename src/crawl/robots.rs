@@ -121,20 +121,15 @@ async fn fetch(fetcher: &Fetcher, agent: &str, origin: &str) -> Robots {
             }
             Ok(f) if (400..500).contains(&f.status) => return Robots::allow_all(),
             Ok(f) => {
-                return unreachable(
-                    &url,
-                    Some(f.status),
-                    &format!("HTTP {}", f.status),
-                    f.attempts,
-                );
+                return unreachable(Some(f.status), &format!("HTTP {}", f.status), f.attempts);
             }
-            Err(e) => return unreachable(&url, e.status, &e.message, e.attempts),
+            Err(e) => return unreachable(e.status, &e.message, e.attempts),
         }
     }
     Robots::allow_all()
 }
 
-fn unreachable(url: &Url, status: Option<u16>, why: &str, attempts: u32) -> Robots {
+fn unreachable(status: Option<u16>, why: &str, attempts: u32) -> Robots {
     Robots {
         rules: Access::None,
         sitemaps: Vec::new(),
@@ -142,7 +137,7 @@ fn unreachable(url: &Url, status: Option<u16>, why: &str, attempts: u32) -> Robo
         failure: Some(Failure {
             status,
             message: format!(
-                "{url}: {why}; robots.txt is unreachable, so the site is treated as disallowed (RFC 9309); use --ignore-robots to crawl anyway"
+                "{why}; robots.txt is unreachable, so the site is treated as disallowed (RFC 9309); use --ignore-robots to crawl anyway"
             ),
             attempts,
         }),
