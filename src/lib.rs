@@ -15,3 +15,4 @@ pub mod page;
 pub mod pipeline;
 pub mod report;
 pub mod rules;
+pub mod warc;

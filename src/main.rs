@@ -50,6 +50,22 @@ enum Command {
         affcheck crawl --sitemap https://example.com/sitemap.xml --max-depth 0 --output report.csv")]
     Crawl(cli::crawl::CrawlArgs),
 
+    /// Audit the HTML pages archived in WARC files (plain or .warc.gz, as Common Crawl and wget write).
+    ///
+    /// Every `response` record with HTTP status 200 and an HTML payload is audited as the page at its
+    /// WARC-Target-URI, with the same audit core and CSV report as `check`. Other records (request,
+    /// revisit, metadata, warcinfo, non-200, non-HTML, too large) are counted in the summary. A
+    /// damaged record is reported with its file and byte offset and skipped; the rest of the file is
+    /// still read. Files are read as streams: memory does not grow with their size.
+    ///
+    /// Exit status: 0 when no finding reaches --fail-on, 1 when some do, 2 when a file or record
+    /// could not be read (the rest is still audited) or the run could not start.
+    #[command(after_help = "Examples:\n  \
+        affcheck warc CC-MAIN-20240101000000-00000.warc.gz --output report.csv\n  \
+        affcheck crawl https://example.com/ --warc site.warc.gz --output r.csv && affcheck warc site.warc.gz\n  \
+        curl -s https://data.commoncrawl.org/crawl-data/… | affcheck warc - --output report.csv")]
+    Warc(cli::warc::WarcArgs),
+
     /// Write a commented starter affcheck.toml (settings, site knowledge, severity overrides).
     Init(cli::init::InitArgs),
 }
@@ -60,6 +76,7 @@ fn main() -> ExitCode {
         Command::Check(args) => cli::check::run(args),
         Command::Crawl(args) => cli::crawl::run(args),
         Command::Init(args) => cli::init::run(args),
+        Command::Warc(args) => cli::warc::run(args),
     };
     match result {
         Ok(code) => code,

@@ -58,6 +58,13 @@ pub struct CrawlArgs {
     #[arg(long, value_name = "FILE")]
     state: Option<PathBuf>,
 
+    /// Also archive what the crawl fetched to FILE as WARC records (every page response whose body
+    /// was read, and page redirects), one gzip member per record when FILE ends in .gz. Audit it
+    /// again later with `affcheck warc FILE`. With --state, a resumed crawl appends to FILE: pages
+    /// that were in flight when the crawl stopped are fetched again and may appear twice.
+    #[arg(long, value_name = "FILE")]
+    warc: Option<PathBuf>,
+
     /// Stop after auditing this many pages; 0 for no limit [default: 10000].
     #[arg(long, value_name = "N")]
     max_pages: Option<usize>,
@@ -288,6 +295,7 @@ pub fn run(args: CrawlArgs) -> Result<ExitCode> {
         report: args.output.clone().or_else(|| config.output.clone()),
         errors: args.errors.clone(),
         state: args.state.clone(),
+        warc: args.warc.clone(),
     };
     let bar = (!args.quiet && std::io::stderr().is_terminal()).then(|| {
         let bar = ProgressBar::new_spinner();

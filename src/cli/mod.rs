@@ -4,6 +4,7 @@
 pub mod check;
 pub mod crawl;
 pub mod init;
+pub mod warc;
 
 use std::io::{BufWriter, IsTerminal};
 use std::path::{Path, PathBuf};

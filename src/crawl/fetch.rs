@@ -67,6 +67,8 @@ pub struct Fetched {
     pub attempts: u32,
     /// The `Retry-After` header.
     pub retry_after: Option<String>,
+    /// All response headers (for `--warc`; `Content-Encoding` describes the wire, not `body`).
+    pub headers: HeaderMap,
 }
 
 /// A request that finally failed.
@@ -233,7 +235,8 @@ impl Fetcher {
         }
         let mut response = request.send().await.map_err(|e| describe(&e))?;
         let status = response.status().as_u16();
-        let headers = response.headers();
+        let all_headers = response.headers().clone();
+        let headers = &all_headers;
         let location = headers
             .get(LOCATION)
             .and_then(|v| v.to_str().ok())
@@ -283,6 +286,7 @@ impl Fetcher {
             body,
             attempts: 1,
             retry_after,
+            headers: all_headers,
         })
     }
 }

@@ -89,6 +89,10 @@ pub struct Outputs {
     pub errors: Option<PathBuf>,
     /// The resumable journal.
     pub state: Option<PathBuf>,
+    /// A WARC file that receives every page response whose body was read (and every page
+    /// redirect), gzip-compressed per record when the name ends in `.gz`. A resumed crawl appends
+    /// to it.
+    pub warc: Option<PathBuf>,
 }
 
 /// Columns of the errors file.
@@ -279,6 +283,103 @@ struct Shared {
     /// Same-site URLs known to redirect, and where to.
     redirects: Mutex<FxHashMap<String, Url>>,
     audited_keys: Mutex<FxHashSet<String>>,
+    /// The `--warc` output, opened once the crawl knows whether it resumes.
+    warc: std::sync::OnceLock<WarcOut>,
+}
+
+/// The `--warc` output. Tasks encode (and compress) records themselves and write each whole under
+/// the lock, before the page is journalled as done: a crawl stopped at any moment loses no record,
+/// and a resumed one may repeat the records of the pages that were in flight.
+struct WarcOut {
+    path: PathBuf,
+    gzip: bool,
+    warcinfo: String,
+    writer: Mutex<crate::warc::WarcWriter<File>>,
+    /// The first write error; the crawl loop stops on it.
+    error: Mutex<Option<io::Error>>,
+}
+
+impl WarcOut {
+    fn open(path: &std::path::Path, resuming: bool) -> Result<WarcOut, CrawlError> {
+        let err = |source| CrawlError::Output {
+            path: path.display().to_string(),
+            source,
+        };
+        let file = if resuming {
+            OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+                .map_err(err)?
+        } else {
+            File::create(path).map_err(err)?
+        };
+        let gzip = path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("gz"));
+        let mut writer = crate::warc::WarcWriter::new(file, gzip);
+        let name = path
+            .file_name()
+            .map_or(String::new(), |n| n.to_string_lossy().into_owned());
+        let warcinfo = writer
+            .write_warcinfo(
+                &name,
+                &[
+                    ("software", crate::input::USER_AGENT),
+                    ("format", "WARC File Format 1.0"),
+                    (
+                        "description",
+                        if resuming {
+                            "affcheck crawl (resumed)"
+                        } else {
+                            "affcheck crawl"
+                        },
+                    ),
+                ],
+            )
+            .map_err(err)?;
+        Ok(WarcOut {
+            path: path.to_path_buf(),
+            gzip,
+            warcinfo,
+            writer: Mutex::new(writer),
+            error: Mutex::new(None),
+        })
+    }
+
+    /// Archives a page response: one whose body was read, or a redirect. The stored headers match
+    /// the stored (decoded) body.
+    fn archive(&self, url: &Url, f: &fetch::Fetched) {
+        if !(f.body.is_some() || (300..400).contains(&f.status)) {
+            return;
+        }
+        let headers: Vec<(String, String)> = f
+            .headers
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.as_str().to_string(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
+            .collect();
+        let block = crate::warc::http_response_block(
+            f.status,
+            &headers,
+            f.body.as_deref().unwrap_or_default(),
+        );
+        let fields = [
+            ("WARC-Target-URI", url.as_str()),
+            ("WARC-Warcinfo-ID", self.warcinfo.as_str()),
+            ("Content-Type", "application/http; msgtype=response"),
+        ];
+        let written =
+            crate::warc::encode_record("response", url.as_str(), &fields, &block, self.gzip)
+                .and_then(|(_, bytes)| self.writer.lock().expect("poisoned").write_encoded(&bytes));
+        if let Err(e) = written {
+            self.error.lock().expect("poisoned").get_or_insert(e);
+        }
+    }
 }
 
 /// A writer that counts what passes through it, so the journal can record file lengths.
@@ -384,6 +485,7 @@ pub fn crawl(
         locations: Mutex::default(),
         redirects: Mutex::default(),
         audited_keys: Mutex::default(),
+        warc: std::sync::OnceLock::new(),
     });
     runtime.block_on(run(options, starts, shared, outputs, observer))
 }
@@ -427,6 +529,9 @@ async fn run(
         None => (None, None),
     };
     let resuming = resumed.as_ref().is_some_and(|r| !r.seen.is_empty());
+    if let Some(path) = &outputs.warc {
+        let _ = shared.warc.set(WarcOut::open(path, resuming)?);
+    }
     let report_offset = resumed.as_ref().map_or(0, |r| r.report_offset);
     let errors_offset = resumed.as_ref().map_or(0, |r| r.errors_offset);
     let (report_out, report_len, continuing) = match &outputs.report {
@@ -726,6 +831,14 @@ impl Crawl<'_> {
     }
 
     fn finish_page(&mut self, item: Item, outcome: PageOutcome) -> Result<(), CrawlError> {
+        if let Some(w) = self.shared.warc.get()
+            && let Some(source) = w.error.lock().expect("poisoned").take()
+        {
+            return Err(CrawlError::Output {
+                path: w.path.display().to_string(),
+                source,
+            });
+        }
         self.done += 1;
         let mut kind = DoneKind::Other;
         let mut links_found = 0;
@@ -991,6 +1104,9 @@ async fn page_task(shared: &Arc<Shared>, item: &Item) -> PageOutcome {
         Ok(f) => f,
         Err(e) => return PageOutcome::Failed(e),
     };
+    if let Some(w) = shared.warc.get() {
+        w.archive(&item.url, &f);
+    }
     match f.status {
         300..=399 => match f.location {
             Some(target) => PageOutcome::Redirect(target),
