@@ -40,6 +40,13 @@ impl Severity {
             Severity::Error => "error",
         }
     }
+
+    /// The severity with this report name, as [`Severity::as_str`] writes it.
+    pub fn from_id(id: &str) -> Option<Severity> {
+        [Severity::Notice, Severity::Warning, Severity::Error]
+            .into_iter()
+            .find(|s| s.as_str() == id)
+    }
 }
 
 impl fmt::Display for Severity {

@@ -296,15 +296,29 @@ impl Summary {
         self.pages += 1;
         self.affiliate_links += page.links.len();
         for f in &page.findings {
-            *self.by_rule.entry(f.rule).or_default() += 1;
-            *self.by_severity.entry(f.severity).or_default() += 1;
+            self.count(f.rule, f.severity);
         }
+    }
+
+    /// Counts one finding (its severity after any config override).
+    pub fn count(&mut self, rule: Rule, severity: Severity) {
+        *self.by_rule.entry(rule).or_default() += 1;
+        *self.by_severity.entry(severity).or_default() += 1;
     }
 
     /// Findings at `severity` or worse.
     pub fn at_least(&self, severity: Severity) -> usize {
         self.by_severity.range(severity..).map(|(_, n)| n).sum()
     }
+}
+
+/// " (rule n, rule n …)" for the summary lines; empty without findings.
+pub fn rule_counts(by_rule: &BTreeMap<Rule, usize>) -> String {
+    if by_rule.values().all(|n| *n == 0) {
+        return String::new();
+    }
+    let parts: Vec<String> = by_rule.iter().map(|(r, n)| format!("{r} {n}")).collect();
+    format!(" ({})", parts.join(", "))
 }
 
 impl fmt::Display for Summary {
@@ -334,14 +348,7 @@ impl fmt::Display for Summary {
             ", {total}{new} finding{}",
             if total == 1 { "" } else { "s" }
         )?;
-        if total > 0 {
-            let parts: Vec<String> = self
-                .by_rule
-                .iter()
-                .map(|(r, n)| format!("{r} {n}"))
-                .collect();
-            write!(f, " ({})", parts.join(", "))?;
-        }
+        write!(f, "{}", rule_counts(&self.by_rule))?;
         if let Some(b) = &self.baseline {
             write!(f, ", {} baselined, {} fixed", b.baselined, b.fixed)?;
         }

@@ -104,6 +104,43 @@ fn gap(a: Instant, b: Instant) -> Duration {
     if b > a { b - a } else { a - b }
 }
 
+/// A `[severity]` override in affcheck.toml decides the exit status of a crawl as it does for
+/// `check`: a warning raised to error fails the run, and the report shows the new severity.
+#[test]
+fn config_severity_overrides_decide_the_crawl_exit_status() {
+    let site = Site::start();
+    // Disclosed, but without Amazon's statement: only an amazon-statement-missing warning.
+    site.page(
+        "/",
+        &format!(
+            "<p>We earn a commission if you buy through links on this page.</p>\n<p><a href=\"{AMAZON}\">Buy</a></p>"
+        ),
+    );
+    let dir = TempDir::new("severity-override");
+    let out = crawl_site(&dir, &[&site.url("/")]);
+    assert_eq!(
+        out.run.code,
+        Some(0),
+        "a warning does not fail: {}",
+        out.dump()
+    );
+    std::fs::write(
+        dir.path("affcheck.toml"),
+        "[severity]\namazon-statement-missing = \"error\"\n",
+    )
+    .unwrap();
+    let out = crawl_site(&dir, &[&site.url("/")]);
+    assert_eq!(
+        out.run.code,
+        Some(1),
+        "raised to error, it fails: {}",
+        out.dump()
+    );
+    let row = out.report.rows_where("rule", "amazon-statement-missing");
+    assert_eq!(row.len(), 1, "{}", out.dump());
+    assert_eq!(row[0]["severity"], "error");
+}
+
 // ---------------------------------------------------------------------------------------------
 // 1. Basic crawl
 

@@ -17,7 +17,7 @@ use affcheck::baseline::Baseline;
 use affcheck::config::Config;
 use affcheck::crawl::fetch::FetchConfig;
 use affcheck::crawl::{self, CrawlOptions, Observer, Outputs, Progress};
-use affcheck::findings::{AuditOptions, PageReport, Severity};
+use affcheck::findings::{AuditOptions, PageReport};
 use affcheck::input::{DEFAULT_MAX_PAGE_BYTES, USER_AGENT};
 
 use super::AuditArgs;
@@ -326,7 +326,7 @@ pub fn run(args: CrawlArgs) -> Result<ExitCode> {
             let c = b.counts();
             eprintln!(
                 "affcheck: baseline: {} new, {} baselined, {} fixed",
-                summary.by_rule.values().sum::<usize>(),
+                summary.audit.by_rule.values().sum::<usize>(),
                 c.baselined,
                 c.fixed
             );
@@ -338,18 +338,11 @@ pub fn run(args: CrawlArgs) -> Result<ExitCode> {
             );
         }
     }
-    let failing = match fail_on.threshold() {
-        Some(Severity::Error) => summary.error_findings,
-        Some(_) => summary.warning_findings,
-        None => 0,
-    };
     // Not a single page audited (unreachable site, everything disallowed or failing) is a
     // crawl that did not do its job.
-    Ok(if summary.pages == 0 {
-        ExitCode::from(2)
-    } else if failing > 0 {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    })
+    Ok(super::exit_code(
+        summary.audit.pages == 0,
+        &summary.audit,
+        fail_on,
+    ))
 }

@@ -16,7 +16,7 @@ pub mod sitemap;
 pub mod state;
 pub mod urls;
 
-use std::collections::{BTreeMap, HashSet, VecDeque};
+use std::collections::{HashSet, VecDeque};
 use std::fs::{File, OpenOptions};
 use std::io::{self, BufWriter, Write};
 use std::path::PathBuf;
@@ -33,7 +33,7 @@ use url::Url;
 use crate::document::Document;
 use crate::findings::{self, AuditOptions, PageReport, Rule};
 use crate::page;
-use crate::report::CsvReport;
+use crate::report::{CsvReport, Summary, rule_counts};
 use crate::rules::Ruleset;
 use fetch::{Failure, FetchConfig, Fetcher, Want};
 use robots::RobotsCache;
@@ -129,61 +129,47 @@ pub enum CrawlError {
 /// Counts for the closing summary.
 #[derive(Debug, Default, Clone)]
 pub struct CrawlSummary {
-    /// Pages audited (resumed runs include the pages of earlier runs).
-    pub pages: usize,
-    /// URLs that finally failed.
-    pub errors: usize,
-    /// Responses that were not HTML.
-    pub skipped: usize,
+    /// What was audited, as for `check`: pages (resumed runs include earlier runs' pages),
+    /// responses that were not HTML (`skipped`), URLs that finally failed (`failed`), affiliate
+    /// links, findings by rule and severity, and the wall time of this run.
+    pub audit: Summary,
     /// URLs robots.txt forbids.
     pub blocked: usize,
     /// Redirect responses followed or resolved.
     pub redirects: usize,
     /// Pages not audited because their canonical URL was audited already.
     pub duplicates: usize,
-    /// Affiliate links found.
-    pub affiliate_links: usize,
-    /// Findings by rule.
-    pub by_rule: BTreeMap<Rule, usize>,
-    /// Findings at error severity.
-    pub error_findings: usize,
-    /// Findings at warning severity or worse.
-    pub warning_findings: usize,
     /// Pages audited in this run (for the rate).
     pub pages_this_run: usize,
-    /// Wall time of this run.
-    pub elapsed: Duration,
     /// URLs left in the frontier because `--max-pages` was reached.
     pub left_in_frontier: usize,
 }
 
 impl std::fmt::Display for CrawlSummary {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let secs = self.elapsed.as_secs_f64();
+        let a = &self.audit;
+        let secs = a.elapsed.as_secs_f64();
         let s = |n: usize| if n == 1 { "" } else { "s" };
         write!(
             f,
             "{} page{}, {} error{}, {} affiliate link{}",
-            self.pages,
-            s(self.pages),
-            self.errors,
-            s(self.errors),
-            self.affiliate_links,
-            s(self.affiliate_links)
+            a.pages,
+            s(a.pages),
+            a.failed,
+            s(a.failed),
+            a.affiliate_links,
+            s(a.affiliate_links)
         )?;
-        let total: usize = self.by_rule.values().sum();
-        write!(f, ", {total} finding{}", s(total))?;
-        if total > 0 {
-            let parts: Vec<String> = self
-                .by_rule
-                .iter()
-                .map(|(r, n)| format!("{r} {n}"))
-                .collect();
-            write!(f, " ({})", parts.join(", "))?;
-        }
+        let total: usize = a.by_rule.values().sum();
+        write!(
+            f,
+            ", {total} finding{}{}",
+            s(total),
+            rule_counts(&a.by_rule)
+        )?;
         let mut extra = Vec::new();
         for (n, what) in [
-            (self.skipped, "not HTML"),
+            (a.skipped, "not HTML"),
             (self.blocked, "blocked by robots.txt"),
             (self.redirects, "redirects"),
             (self.duplicates, "duplicates by canonical URL"),
@@ -602,9 +588,9 @@ async fn run(
     if let Some(r) = resumed {
         crawl.seen = r.seen.into_iter().collect();
         crawl.sitemaps_seen = r.sitemaps_done;
-        crawl.summary.pages = r.pages;
-        crawl.summary.affiliate_links = r.affiliate_links;
-        crawl.summary.errors = resumed_errors;
+        crawl.summary.audit.pages = r.pages;
+        crawl.summary.audit.affiliate_links = r.affiliate_links;
+        crawl.summary.audit.failed = resumed_errors;
         crawl.done = r.finished;
         *crawl.shared.audited_keys.lock().expect("poisoned") = r.audited_keys.into_iter().collect();
         for (url, depth, hops) in r.pending {
@@ -665,7 +651,7 @@ async fn run(
         j.flush()?;
     }
     crawl.run_loop().await?;
-    crawl.summary.elapsed = crawl.started.elapsed();
+    crawl.summary.audit.elapsed = crawl.started.elapsed();
     crawl.summary.left_in_frontier = crawl.frontier.len();
     Ok(crawl.summary)
 }
@@ -676,27 +662,19 @@ impl Crawl<'_> {
         let Ok(mut reader) = csv::Reader::from_path(path) else {
             return;
         };
-        let rule_col = reader
-            .headers()
-            .ok()
-            .and_then(|h| h.iter().position(|c| c == "rule"));
-        let Some(col) = rule_col else { return };
+        let Ok(header) = reader.headers() else { return };
+        let col = |name: &str| header.iter().position(|c| c == name);
+        let (Some(rule_col), Some(severity_col)) = (col("rule"), col("severity")) else {
+            return;
+        };
         for record in reader.records().flatten() {
-            if let Some(rule) = record.get(col).and_then(Rule::from_id) {
-                self.count_finding(rule);
+            let rule = record.get(rule_col).and_then(Rule::from_id);
+            let severity = record
+                .get(severity_col)
+                .and_then(findings::Severity::from_id);
+            if let (Some(rule), Some(severity)) = (rule, severity) {
+                self.summary.audit.count(rule, severity);
             }
-        }
-    }
-
-    fn count_finding(&mut self, rule: Rule) {
-        *self.summary.by_rule.entry(rule).or_default() += 1;
-        match rule.severity() {
-            findings::Severity::Error => {
-                self.summary.error_findings += 1;
-                self.summary.warning_findings += 1;
-            }
-            findings::Severity::Warning => self.summary.warning_findings += 1,
-            findings::Severity::Notice => {}
         }
     }
 
@@ -743,7 +721,7 @@ impl Crawl<'_> {
     /// Whether another page fetch may start under `--max-pages`.
     fn page_budget(&self) -> bool {
         self.options.max_pages == 0
-            || self.summary.pages + self.pages_in_flight < self.options.max_pages
+            || self.summary.audit.pages + self.pages_in_flight < self.options.max_pages
     }
 
     async fn run_loop(&mut self) -> Result<(), CrawlError> {
@@ -789,10 +767,10 @@ impl Crawl<'_> {
             if last_progress.elapsed() >= Duration::from_millis(100) || tasks.is_empty() {
                 last_progress = Instant::now();
                 let p = Progress {
-                    pages: self.summary.pages,
+                    pages: self.summary.audit.pages,
                     done: self.done,
                     queued: self.frontier.len() + tasks.len(),
-                    errors: self.summary.errors,
+                    errors: self.summary.audit.failed,
                     elapsed: self.started.elapsed(),
                 };
                 self.observer.progress(&p);
@@ -853,12 +831,8 @@ impl Crawl<'_> {
                 kind = DoneKind::Page;
                 links_found = report.links.len();
                 key = Some(k);
-                self.summary.pages += 1;
+                self.summary.audit.add(&report);
                 self.summary.pages_this_run += 1;
-                self.summary.affiliate_links += report.links.len();
-                for f in &report.findings {
-                    self.count_finding(f.rule);
-                }
                 if let Err(source) = self.report.write_page(&report) {
                     return Err(CrawlError::Output {
                         path: "the report".into(),
@@ -911,7 +885,7 @@ impl Crawl<'_> {
                 self.summary.duplicates += 1;
                 self.admit_links(links, item.depth + 1)?;
             }
-            PageOutcome::NotHtml => self.summary.skipped += 1,
+            PageOutcome::NotHtml => self.summary.audit.skipped += 1,
             PageOutcome::Blocked => self.summary.blocked += 1,
             PageOutcome::Failed(f) => {
                 self.fail(&item.url, f.status, &f.message, f.attempts)?;
@@ -994,7 +968,7 @@ impl Crawl<'_> {
     }
 
     fn write_error(&mut self, url: &Url, f: &Failure) -> Result<(), CrawlError> {
-        self.summary.errors += 1;
+        self.summary.audit.failed += 1;
         match self.errors.as_mut() {
             Some((w, _)) => {
                 let status = f.status.map(|s| s.to_string()).unwrap_or_default();
