@@ -113,7 +113,7 @@ pub fn run(args: CheckArgs) -> Result<ExitCode> {
     let threads = args
         .jobs
         .or(config.jobs)
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
+        .unwrap_or_else(super::default_threads);
     let opts = AuditOptions {
         notices: config.audit_notices(notices),
         site_disclosure: super::site_disclosure(&config, &rules),
@@ -127,11 +127,10 @@ pub fn run(args: CheckArgs) -> Result<ExitCode> {
         threads,
         |outcome| match outcome {
             Outcome::Audited(mut page) => {
-                if config.ignores_page(&page.page_url) {
+                if !super::filter_page(&mut page, &config, notices, baseline.as_mut()) {
                     summary.ignored += 1;
                     return;
                 }
-                super::filter_page(&mut page, &config, notices, baseline.as_mut());
                 summary.add(&page);
                 if write_error.is_none()
                     && let Err(e) =

@@ -180,13 +180,9 @@ impl Observer for Display {
     }
 
     fn filter(&mut self, page: &mut PageReport) {
-        if self.config.ignores_page(&page.page_url) {
+        if !super::filter_page(page, &self.config, self.notices, self.baseline.as_mut()) {
             self.ignored += 1;
-            page.findings.clear();
-            page.links.clear();
-            return;
         }
-        super::filter_page(page, &self.config, self.notices, self.baseline.as_mut());
     }
 }
 
@@ -289,7 +285,7 @@ pub fn run(args: CrawlArgs) -> Result<ExitCode> {
             notices: config.audit_notices(notices),
             site_disclosure: super::site_disclosure(&config, &rules),
         },
-        parse_threads: std::thread::available_parallelism().map_or(2, |n| n.get()),
+        parse_threads: super::default_threads(),
     };
     let outputs = Outputs {
         report: args.output.clone().or_else(|| config.output.clone()),

@@ -184,17 +184,29 @@ pub fn locations(base_url: Option<&url::Url>, folders: &[PathBuf]) -> Locations 
     locations
 }
 
-/// Applies the config and the baseline to one audited page, in that order.
+/// Applies the config and the baseline to one audited page, in that order. Returns false, with
+/// the page emptied, when the config's `ignore_paths` ignores it.
 pub fn filter_page(
     page: &mut PageReport,
     config: &Config,
     notices: bool,
     baseline: Option<&mut Baseline>,
-) {
+) -> bool {
+    if config.ignores_page(&page.page_url) {
+        page.findings.clear();
+        page.links.clear();
+        return false;
+    }
     config.apply_to(page, notices);
     if let Some(b) = baseline {
         b.filter(page);
     }
+    true
+}
+
+/// Worker threads when neither `-j` nor the config says: one per CPU.
+pub fn default_threads() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get())
 }
 
 /// The exit status for a finished run: 2 when something could not be read, 1 when findings reach

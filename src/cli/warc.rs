@@ -67,7 +67,7 @@ pub fn run(args: WarcArgs) -> Result<ExitCode> {
     let threads = args
         .jobs
         .or(config.jobs)
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
+        .unwrap_or_else(super::default_threads);
     let options = RunOptions {
         max_page_bytes: args
             .max_page_bytes
@@ -89,11 +89,10 @@ pub fn run(args: WarcArgs) -> Result<ExitCode> {
     warc::run(&inputs, &rules, options, |event| match event {
         Event::Audited(mut page) => {
             records += 1;
-            if config.ignores_page(&page.page_url) {
+            if !super::filter_page(&mut page, &config, notices, baseline.as_mut()) {
                 summary.ignored += 1;
                 return;
             }
-            super::filter_page(&mut page, &config, notices, baseline.as_mut());
             summary.add(&page);
             if write_error.is_none()
                 && let Err(e) = reports.write_page(&page)
