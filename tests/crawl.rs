@@ -2,6 +2,7 @@
 //! 127.0.0.1 inside each test (see `crawl_support`), asserting what a user sees: the report and
 //! errors files, the exit status, the summary, and which requests reached the site.
 
+mod common;
 mod crawl_support;
 
 use std::collections::{BTreeMap, BTreeSet};

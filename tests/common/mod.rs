@@ -89,7 +89,7 @@ pub fn run_with_stdin(cmd: &mut Command, input: &[u8]) -> Run {
 pub type Row = BTreeMap<String, String>;
 
 /// A parsed CSV file with a header row.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Csv {
     pub header: Vec<String>,
     pub rows: Vec<Row>,
@@ -109,7 +109,7 @@ impl Csv {
         let rows = reader
             .records()
             .map(|record| {
-                let record = record.expect("CSV record");
+                let record = record.unwrap_or_else(|e| panic!("bad CSV row: {e}\n{text}"));
                 header
                     .iter()
                     .cloned()
@@ -124,6 +124,11 @@ impl Csv {
         let text = std::fs::read_to_string(path)
             .unwrap_or_else(|err| panic!("read {}: {err}", path.display()));
         Csv::parse(&text)
+    }
+
+    /// The header as written (`a,b,c`).
+    pub fn header_line(&self) -> String {
+        self.header.join(",")
     }
 
     /// Rows whose `column` equals `value`.

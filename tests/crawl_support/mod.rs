@@ -364,58 +364,8 @@ impl Drop for TempDir {
     }
 }
 
-/// A CSV file read back: its header and rows as column → value maps.
-#[derive(Debug, Clone)]
-pub struct Csv {
-    pub header: Vec<String>,
-    pub rows: Vec<BTreeMap<String, String>>,
-}
-
-impl Csv {
-    pub fn read(path: &Path) -> Csv {
-        let text = std::fs::read_to_string(path)
-            .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
-        Csv::parse(&text)
-    }
-
-    pub fn parse(text: &str) -> Csv {
-        let mut reader = csv::ReaderBuilder::new()
-            .has_headers(true)
-            .from_reader(text.as_bytes());
-        let header: Vec<String> = reader
-            .headers()
-            .expect("CSV header")
-            .iter()
-            .map(str::to_string)
-            .collect();
-        let rows = reader
-            .records()
-            .map(|r| {
-                let r = r.unwrap_or_else(|e| panic!("bad CSV row: {e}\n{text}"));
-                header
-                    .iter()
-                    .cloned()
-                    .zip(r.iter().map(str::to_string))
-                    .collect()
-            })
-            .collect();
-        Csv { header, rows }
-    }
-
-    pub fn header_line(&self) -> String {
-        self.header.join(",")
-    }
-
-    /// Values of one column, row by row.
-    pub fn column(&self, name: &str) -> Vec<&str> {
-        self.rows.iter().map(|r| r[name].as_str()).collect()
-    }
-
-    /// Rows whose `column` equals `value`.
-    pub fn rows_where(&self, column: &str, value: &str) -> Vec<&BTreeMap<String, String>> {
-        self.rows.iter().filter(|r| r[column] == value).collect()
-    }
-}
+/// A CSV file read back (the helper the `check` tests use too).
+pub use crate::common::Csv;
 
 // ---------------------------------------------------------------------------------------------
 // Running the binary
