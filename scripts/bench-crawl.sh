@@ -4,20 +4,8 @@
 # Usage: scripts/bench-crawl.sh [PAGES] [WORKDIR]   (needs nginx: apt-get install -y nginx)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-pages=${1:-10000}
-work=${2:-/tmp/bench}
-shared=${SHARED:-../shared}
-port=${PORT:-18080}
-base=http://127.0.0.1:$port/
-if [ ! -d "$work/site/posts" ]; then
-  python3 "$shared/bench/gensite.py" "$work/site" --pages "$pages" --base "$base"
-fi
-cargo build --release --quiet
-bin=$PWD/target/release/affcheck
-if ! curl -s -o /dev/null "$base"; then
-  pid=$("$shared/bench/serve-site.sh" "$work/site" "$port" "$work/nginx")
-  trap 'kill "$pid"' EXIT
-fi
+source scripts/bench-site.sh "$@"
+serve_site
 echo "site: $(find "$work/site" -name '*.html' | wc -l) HTML files"
 rm -rf "$work/wget" && mkdir -p "$work/wget"
 (cd "$work/wget" && /usr/bin/time -v wget -r -l inf -q --delete-after -nd "$base" 2> "$work/wget-time.txt" || true)
