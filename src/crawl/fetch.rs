@@ -235,8 +235,7 @@ impl Fetcher {
         }
         let mut response = request.send().await.map_err(|e| describe(&e))?;
         let status = response.status().as_u16();
-        let all_headers = response.headers().clone();
-        let headers = &all_headers;
+        let headers = response.headers();
         let location = headers
             .get(LOCATION)
             .and_then(|v| v.to_str().ok())
@@ -286,7 +285,8 @@ impl Fetcher {
             body,
             attempts: 1,
             retry_after,
-            headers: all_headers,
+            // Moved out, not copied: the body has been read, nothing else needs them.
+            headers: std::mem::take(response.headers_mut()),
         })
     }
 }
