@@ -49,37 +49,60 @@ pub fn run<I>(
     rules: &Ruleset,
     opts: AuditOptions,
     threads: usize,
-    mut on_outcome: impl FnMut(Outcome),
+    on_outcome: impl FnMut(Outcome),
 ) where
     I: Iterator<Item = Result<Source, InputError>> + Send,
 {
     let threads = threads.max(1);
-    let (job_tx, job_rx) = bounded::<(usize, Result<Source, InputError>)>(threads * 2);
-    let (out_tx, out_rx) = bounded::<(usize, Outcome)>(threads * 2);
+    ordered_map(
+        sources,
+        threads,
+        threads * 2,
+        |source| match source.and_then(|s| reader.read(&s)) {
+            Err(err) => Outcome::Failed(err),
+            Ok(doc) => match audit_document(&doc, rules, opts) {
+                Ok(report) => Outcome::Audited(report),
+                Err(reason) => Outcome::Skipped {
+                    page: doc.display.clone(),
+                    reason,
+                },
+            },
+        },
+        on_outcome,
+    );
+}
+
+/// Runs `work` on every job with `threads` worker threads while one thread drains `jobs`, and
+/// hands the results to `on_output` on the calling thread in the order of `jobs`. At most `queue`
+/// jobs wait on each side, so memory stays bounded however many jobs there are. Every input of
+/// affcheck (folders, URLs, WARC archives) is audited through this.
+pub fn ordered_map<J, O>(
+    jobs: impl Iterator<Item = J> + Send,
+    threads: usize,
+    queue: usize,
+    work: impl Fn(J) -> O + Sync,
+    mut on_output: impl FnMut(O),
+) where
+    J: Send,
+    O: Send,
+{
+    let (job_tx, job_rx) = bounded::<(usize, J)>(queue.max(1));
+    let (out_tx, out_rx) = bounded::<(usize, O)>(queue.max(1));
+    let work = &work;
     std::thread::scope(|scope| {
         scope.spawn(move || {
-            for (seq, source) in sources.enumerate() {
-                if job_tx.send((seq, source)).is_err() {
+            for (seq, job) in jobs.enumerate() {
+                if job_tx.send((seq, job)).is_err() {
                     break;
                 }
             }
         });
-        for _ in 0..threads {
+        for _ in 0..threads.max(1) {
             let job_rx = job_rx.clone();
             let out_tx = out_tx.clone();
             scope.spawn(move || {
-                for (seq, source) in job_rx {
-                    let outcome = match source.and_then(|s| reader.read(&s)) {
-                        Err(err) => Outcome::Failed(err),
-                        Ok(doc) => match audit_document(&doc, rules, opts) {
-                            Ok(report) => Outcome::Audited(report),
-                            Err(reason) => Outcome::Skipped {
-                                page: doc.display.clone(),
-                                reason,
-                            },
-                        },
-                    };
-                    if out_tx.send((seq, outcome)).is_err() {
+                for (seq, job) in job_rx {
+                    if out_tx.send((seq, work(job))).is_err() {
                         break;
                     }
                 }
@@ -90,10 +113,10 @@ pub fn run<I>(
         // Reorder: hold early arrivals until their predecessors are done.
         let mut next = 0;
         let mut pending = BTreeMap::new();
-        for (seq, outcome) in out_rx {
-            pending.insert(seq, outcome);
-            while let Some(outcome) = pending.remove(&next) {
-                on_outcome(outcome);
+        for (seq, output) in out_rx {
+            pending.insert(seq, output);
+            while let Some(output) = pending.remove(&next) {
+                on_output(output);
                 next += 1;
             }
         }

@@ -17,18 +17,17 @@
 //! [`WarcWriter`] writes records, one gzip member each when asked (what `affcheck crawl --warc`
 //! uses).
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 use std::fmt;
 use std::io::{self, BufRead, Read, Write};
 use std::path::PathBuf;
 use std::time::SystemTime;
 
-use crossbeam_channel::bounded;
 use url::Url;
 
 use crate::document::{Document, Skip};
 use crate::findings::{AuditOptions, PageReport};
-use crate::pipeline::audit_document;
+use crate::pipeline::{audit_document, ordered_map};
 use crate::rules::Ruleset;
 
 /// Largest WARC header block read (version line, named fields and the blank line).
@@ -1363,90 +1362,58 @@ pub fn run(
     inputs: &[WarcInput],
     rules: &Ruleset,
     options: RunOptions,
-    mut on_event: impl FnMut(Event),
+    on_event: impl FnMut(Event),
 ) {
     let threads = options.threads.max(1);
-    let (job_tx, job_rx) = bounded::<(usize, Job)>(threads * 4);
-    let (out_tx, out_rx) = bounded::<(usize, Event)>(threads * 4);
     let max_block = options.max_page_bytes.saturating_add(HTTP_HEADER_ALLOWANCE);
-    std::thread::scope(|scope| {
-        scope.spawn(move || {
-            let mut seq = 0;
-            let mut send = |job: Job| {
-                let ok = job_tx.send((seq, job)).is_ok();
-                seq += 1;
-                ok
+    // Reading and decompressing happen on the pipeline's producer thread, record by record.
+    let jobs = inputs
+        .iter()
+        .flat_map(move |input| -> Box<dyn Iterator<Item = Job> + Send> {
+            let file = input.name();
+            let mut reader = match input.open().and_then(WarcReader::new) {
+                Ok(r) => r.max_block(max_block),
+                Err(error) => {
+                    return Box::new(std::iter::once(Job::Done(Event::FileError { file, error })));
+                }
             };
-            for input in inputs {
-                let file = input.name();
-                let reader = input.open().and_then(WarcReader::new);
-                let reader = match reader {
-                    Ok(r) => r.max_block(max_block),
-                    Err(error) => {
-                        if !send(Job::Done(Event::FileError { file, error })) {
-                            return;
-                        }
-                        continue;
-                    }
+            Box::new(std::iter::from_fn(move || {
+                let job = match reader.next_record_with(wants_block)? {
+                    Ok(r) if wants_block(&r.headers) => Job::Record(r),
+                    Ok(r) => Job::Done(Event::Skipped {
+                        uri: r.headers.target_uri().map(str::to_string),
+                        reason: NotAudited::RecordType(r.headers.warc_type()),
+                    }),
+                    Err(error) => Job::Done(Event::Corrupt {
+                        file: file.clone(),
+                        error,
+                    }),
                 };
-                let mut reader = reader;
-                while let Some(record) = reader.next_record_with(wants_block) {
-                    let job = match record {
-                        Ok(r) if wants_block(&r.headers) => Job::Record(r),
-                        Ok(r) => Job::Done(Event::Skipped {
-                            uri: r.headers.target_uri().map(str::to_string),
-                            reason: NotAudited::RecordType(r.headers.warc_type()),
-                        }),
-                        Err(error) => Job::Done(Event::Corrupt {
-                            file: file.clone(),
-                            error,
-                        }),
-                    };
-                    if !send(job) {
-                        return;
-                    }
-                }
-            }
+                Some(job)
+            }))
         });
-        for _ in 0..threads {
-            let job_rx = job_rx.clone();
-            let out_tx = out_tx.clone();
-            scope.spawn(move || {
-                for (seq, job) in job_rx {
-                    let event = match job {
-                        Job::Done(e) => e,
-                        Job::Record(record) => {
-                            let uri = record.headers.target_uri().map(str::to_string);
-                            match response_document(record, options.max_page_bytes) {
-                                Ok(doc) => match audit_document(&doc, rules, options.audit) {
-                                    Ok(report) => Event::Audited(report),
-                                    Err(skip) => Event::Skipped {
-                                        uri,
-                                        reason: NotAudited::NotHtml(skip),
-                                    },
-                                },
-                                Err(reason) => Event::Skipped { uri, reason },
-                            }
-                        }
-                    };
-                    if out_tx.send((seq, event)).is_err() {
-                        break;
-                    }
+    ordered_map(
+        jobs,
+        threads,
+        threads * 4,
+        |job| match job {
+            Job::Done(e) => e,
+            Job::Record(record) => {
+                let uri = record.headers.target_uri().map(str::to_string);
+                match response_document(record, options.max_page_bytes) {
+                    Ok(doc) => match audit_document(&doc, rules, options.audit) {
+                        Ok(report) => Event::Audited(report),
+                        Err(skip) => Event::Skipped {
+                            uri,
+                            reason: NotAudited::NotHtml(skip),
+                        },
+                    },
+                    Err(reason) => Event::Skipped { uri, reason },
                 }
-            });
-        }
-        drop(out_tx);
-        drop(job_rx);
-        let mut next = 0;
-        let mut pending = BTreeMap::new();
-        for (seq, event) in out_rx {
-            pending.insert(seq, event);
-            while let Some(event) = pending.remove(&next) {
-                on_event(event);
-                next += 1;
             }
-        }
-    });
+        },
+        on_event,
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
