@@ -64,8 +64,8 @@ pub struct CheckArgs {
 /// Runs `affcheck check`.
 pub fn run(args: CheckArgs) -> Result<ExitCode> {
     let started = Instant::now();
-    let config = super::load_config(&args.report)?;
-    let mut baseline = super::load_baseline(&args.report, &config)?;
+    let config = super::load_config(args.report.config.as_deref())?;
+    let mut baseline = super::load_baseline(args.report.baseline.as_deref(), &config)?;
     let rules = args.audit.ruleset(&config)?;
     let base_url = args.base_url.clone().or_else(|| config.base_url.clone());
     let notices = args.audit.notices(&config);

@@ -212,14 +212,8 @@ fn regexes(flag: &str, patterns: &[String]) -> Result<Vec<Regex>> {
 
 /// Runs `affcheck crawl`.
 pub fn run(args: CrawlArgs) -> Result<ExitCode> {
-    let config = match &args.config {
-        Some(path) => Config::load(path)?,
-        None => Config::load_default()?.unwrap_or_default(),
-    };
-    let baseline = match args.baseline.as_ref().or(config.baseline.as_ref()) {
-        Some(path) => Some(Baseline::load(path)?),
-        None => None,
-    };
+    let config = super::load_config(args.config.as_deref())?;
+    let baseline = super::load_baseline(args.baseline.as_deref(), &config)?;
     let c = &config.crawl;
     if args.starts.is_empty() && args.sitemap.is_empty() {
         bail!("give a start URL (affcheck crawl https://example.com/) or --sitemap URL");

@@ -88,17 +88,17 @@ impl AuditArgs {
 }
 
 /// Loads `--config FILE`, or `./affcheck.toml` when it exists.
-pub fn load_config(args: &ReportArgs) -> Result<Config> {
-    let config = match &args.config {
+pub fn load_config(path: Option<&Path>) -> Result<Config> {
+    let config = match path {
         Some(path) => Config::load(path)?,
         None => Config::load_default()?.unwrap_or_default(),
     };
     Ok(config)
 }
 
-/// Loads the baseline named on the command line or in the config.
-pub fn load_baseline(args: &ReportArgs, config: &Config) -> Result<Option<Baseline>> {
-    match args.baseline.as_ref().or(config.baseline.as_ref()) {
+/// Loads the baseline named on the command line (`flag`) or in the config.
+pub fn load_baseline(flag: Option<&Path>, config: &Config) -> Result<Option<Baseline>> {
+    match flag.or(config.baseline.as_deref()) {
         Some(path) => Ok(Some(Baseline::load(path)?)),
         None => Ok(None),
     }

@@ -52,8 +52,8 @@ pub struct WarcArgs {
 /// Runs `affcheck warc`.
 pub fn run(args: WarcArgs) -> Result<ExitCode> {
     let started = Instant::now();
-    let config = super::load_config(&args.report)?;
-    let mut baseline = super::load_baseline(&args.report, &config)?;
+    let config = super::load_config(args.report.config.as_deref())?;
+    let mut baseline = super::load_baseline(args.report.baseline.as_deref(), &config)?;
     let rules = args.audit.ruleset(&config)?;
     let notices = args.audit.notices(&config);
     let fail_on = args.audit.fail_on(&config);
