@@ -595,10 +595,18 @@ fn every_entry_has_a_unique_id_a_source_and_named_hosts() {
     for entry in entries(NETWORKS_TOML, "network") {
         let id = string_field(&entry, "id").unwrap();
         let hosts = entry.get("hosts").and_then(|v| v.as_array());
-        assert!(
-            hosts.is_some_and(|h| !h.is_empty()),
-            "network `{id}` must name its hosts"
-        );
+        let any_host = entry.get("any_host").and_then(|v| v.as_bool()) == Some(true);
+        if any_host {
+            assert!(
+                hosts.is_none_or(|h| h.is_empty()),
+                "network `{id}` has any_host and must not name hosts"
+            );
+        } else {
+            assert!(
+                hosts.is_some_and(|h| !h.is_empty()),
+                "network `{id}` must name its hosts (or set any_host = true)"
+            );
+        }
     }
 }
 

@@ -73,12 +73,17 @@ fn compile_regex(what: &str, pattern: &Option<String>) -> Result<Option<Regex>, 
 pub(super) struct NetworkIndex {
     by_domain: rustc_hash::FxHashMap<String, Vec<usize>>,
     by_first_label: rustc_hash::FxHashMap<String, Vec<usize>>,
+    /// Networks with `any_host`: candidates for every host.
+    any_host: Vec<usize>,
 }
 
 impl NetworkIndex {
     pub(super) fn new(networks: &[CompiledNetwork]) -> Self {
         let mut index = NetworkIndex::default();
         for (i, n) in networks.iter().enumerate() {
+            if n.any_host {
+                index.any_host.push(i);
+            }
             for h in &n.hosts {
                 let (map, key) = match h {
                     HostPattern::Domain(d) => (&mut index.by_domain, d),
@@ -95,7 +100,7 @@ impl NetworkIndex {
 
     /// Indexes of networks that may match `host` (lower case), in rules order.
     pub(super) fn candidates(&self, host: &str) -> impl Iterator<Item = usize> {
-        let mut found: Vec<usize> = Vec::new();
+        let mut found: Vec<usize> = self.any_host.clone();
         let suffixes =
             std::iter::once(host).chain(host.match_indices('.').map(|(at, _)| &host[at + 1..]));
         for suffix in suffixes {
@@ -120,23 +125,84 @@ pub(super) struct CompiledNetwork {
     pub(super) id: String,
     pub(super) name: String,
     hosts: Vec<HostPattern>,
+    any_host: bool,
     path: Option<Regex>,
     params: Vec<String>,
+    all_params: Vec<String>,
     destination_param: Option<String>,
     amazon_statement: bool,
 }
 
+/// Query parameters that many ordinary sites use; on its own such a parameter never makes a link
+/// affiliate on an arbitrary host.
+const GENERIC_PARAMS: &[&str] = &[
+    "a",
+    "aff",
+    "affid",
+    "affiliate",
+    "aid",
+    "at",
+    "c",
+    "campaign",
+    "cid",
+    "code",
+    "id",
+    "p",
+    "partner",
+    "pid",
+    "promo",
+    "r",
+    "ref",
+    "referral",
+    "s",
+    "sid",
+    "source",
+    "src",
+    "subid",
+    "tag",
+    "u",
+    "url",
+    "via",
+];
+
+/// Whether a (lower-case) parameter name is too common to identify a program on any host.
+fn is_generic_param(name: &str) -> bool {
+    GENERIC_PARAMS.contains(&name) || name.starts_with("utm_")
+}
+
+fn lower_all(names: &[String]) -> Vec<String> {
+    names.iter().map(|p| p.to_ascii_lowercase()).collect()
+}
+
 impl CompiledNetwork {
     pub(super) fn new(rule: &NetworkRule) -> Result<Self, String> {
-        if rule.hosts.is_empty() {
-            return Err("a network needs at least one host pattern".into());
+        let params = lower_all(&rule.params);
+        let all_params = lower_all(&rule.all_params);
+        if rule.any_host {
+            if !rule.hosts.is_empty() {
+                return Err("an `any_host` network matches every host: leave `hosts` out".into());
+            }
+            let distinctive = rule.path.is_some()
+                || all_params.iter().any(|p| !is_generic_param(p))
+                || (!params.is_empty() && params.iter().all(|p| !is_generic_param(p)));
+            if !distinctive {
+                return Err(
+                    "an `any_host` network needs a `path` or a distinctive parameter: generic ones \
+                     such as `ref`, `id`, `via` or `utm_*` are common on ordinary sites"
+                        .into(),
+                );
+            }
+        } else if rule.hosts.is_empty() {
+            return Err("a network needs at least one host pattern (or `any_host = true`)".into());
         }
         Ok(CompiledNetwork {
             id: rule.id.clone(),
             name: rule.name.clone(),
             hosts: compile_hosts(&rule.hosts)?,
+            any_host: rule.any_host,
             path: compile_regex("path", &rule.path)?,
-            params: rule.params.iter().map(|p| p.to_ascii_lowercase()).collect(),
+            params,
+            all_params,
             destination_param: rule
                 .destination_param
                 .as_ref()
@@ -146,7 +212,7 @@ impl CompiledNetwork {
     }
 
     fn matches(&self, host: &str, url: &Url) -> bool {
-        if !self.hosts.iter().any(|h| h.matches(host)) {
+        if !self.any_host && !self.hosts.iter().any(|h| h.matches(host)) {
             return false;
         }
         if let Some(path) = &self.path
@@ -154,10 +220,12 @@ impl CompiledNetwork {
         {
             return false;
         }
-        self.params.is_empty()
-            || url.query_pairs().any(|(k, v)| {
-                !v.trim().is_empty() && self.params.iter().any(|p| k.eq_ignore_ascii_case(p))
-            })
+        let carries = |name: &str| {
+            url.query_pairs()
+                .any(|(k, v)| !v.trim().is_empty() && k.eq_ignore_ascii_case(name))
+        };
+        (self.params.is_empty() || self.params.iter().any(|p| carries(p)))
+            && self.all_params.iter().all(|p| carries(p))
     }
 
     fn destination(&self, url: &Url) -> Option<String> {
@@ -327,6 +395,159 @@ mod tests {
         assert!(HostPattern::parse("https://x.com/").is_err());
         assert!(HostPattern::parse("a.*.com").is_err());
         assert!(HostPattern::parse("localhost").is_err());
+    }
+
+    fn rule(toml_text: &str) -> Result<CompiledNetwork, String> {
+        let rule: NetworkRule = toml::from_str(toml_text).expect("test rule parses");
+        CompiledNetwork::new(&rule)
+    }
+
+    fn url(s: &str) -> Url {
+        Url::parse(s).unwrap()
+    }
+
+    fn host(u: &Url) -> String {
+        u.host_str().unwrap().to_ascii_lowercase()
+    }
+
+    #[test]
+    fn all_params_requires_every_listed_parameter() {
+        let n = rule(
+            r#"id = "t"
+            name = "T"
+            source = "test"
+            hosts = ["track.example"]
+            all_params = ["offer_id", "aff_id"]"#,
+        )
+        .unwrap();
+        let both = url("https://track.example/aff_c?offer_id=1&AFF_ID=2");
+        assert!(n.matches(&host(&both), &both));
+        for missing in [
+            "https://track.example/aff_c?offer_id=1",
+            "https://track.example/aff_c?aff_id=2",
+            "https://track.example/aff_c?offer_id=1&aff_id=",
+        ] {
+            let u = url(missing);
+            assert!(!n.matches(&host(&u), &u), "{missing}");
+        }
+    }
+
+    #[test]
+    fn params_and_all_params_combine() {
+        let n = rule(
+            r#"id = "t"
+            name = "T"
+            source = "test"
+            hosts = ["shop.example"]
+            params = ["x", "y"]
+            all_params = ["z"]"#,
+        )
+        .unwrap();
+        let ok = url("https://shop.example/?y=1&z=2");
+        assert!(n.matches(&host(&ok), &ok));
+        let no_z = url("https://shop.example/?x=1");
+        assert!(!n.matches(&host(&no_z), &no_z));
+        let only_z = url("https://shop.example/?z=1");
+        assert!(!n.matches(&host(&only_z), &only_z));
+    }
+
+    #[test]
+    fn any_host_rule_matches_every_host_with_its_parameter() {
+        let n = rule(
+            r#"id = "t"
+            name = "T"
+            source = "test"
+            any_host = true
+            params = ["a_aid"]"#,
+        )
+        .unwrap();
+        for yes in [
+            "https://plugins.example/synth?a_aid=abc",
+            "https://www.books.example/b?A_AID=x&a_bid=1",
+        ] {
+            let u = url(yes);
+            assert!(n.matches(&host(&u), &u), "{yes}");
+        }
+        let no = url("https://plugins.example/synth?a_bid=1");
+        assert!(!n.matches(&host(&no), &no));
+        let index = NetworkIndex::new(std::slice::from_ref(&n));
+        assert_eq!(index.candidates("any.example").collect::<Vec<_>>(), [0]);
+    }
+
+    #[test]
+    fn any_host_rule_must_not_rely_on_generic_parameters() {
+        let generic = rule(
+            r#"id = "t"
+            name = "T"
+            source = "test"
+            any_host = true
+            params = ["ref", "rfsn"]"#,
+        );
+        assert!(generic.unwrap_err().contains("distinctive"));
+        let utm = rule(
+            r#"id = "t"
+            name = "T"
+            source = "test"
+            any_host = true
+            all_params = ["utm_source", "utm_medium"]"#,
+        );
+        assert!(utm.is_err());
+        let nothing = rule(
+            r#"id = "t"
+            name = "T"
+            source = "test"
+            any_host = true"#,
+        );
+        assert!(nothing.is_err());
+        // A generic parameter is fine together with a path shape or a distinctive one.
+        assert!(
+            rule(
+                r#"id = "t"
+                name = "T"
+                source = "test"
+                any_host = true
+                path = '/aff\.php$'
+                params = ["aff"]"#,
+            )
+            .is_ok()
+        );
+        assert!(
+            rule(
+                r#"id = "t"
+                name = "T"
+                source = "test"
+                any_host = true
+                all_params = ["offer_id", "aff_id"]"#,
+            )
+            .is_ok()
+        );
+    }
+
+    #[test]
+    fn any_host_and_hosts_exclude_each_other() {
+        let both = rule(
+            r#"id = "t"
+            name = "T"
+            source = "test"
+            any_host = true
+            hosts = ["x.example"]
+            params = ["rfsn"]"#,
+        );
+        assert!(both.unwrap_err().contains("leave `hosts` out"));
+        let neither = rule(
+            r#"id = "t"
+            name = "T"
+            source = "test"
+            params = ["rfsn"]"#,
+        );
+        assert!(neither.is_err());
+    }
+
+    #[test]
+    fn generic_parameter_list_covers_utm() {
+        assert!(is_generic_param("utm_campaign"));
+        assert!(is_generic_param("ref"));
+        assert!(!is_generic_param("a_aid"));
     }
 
     #[test]

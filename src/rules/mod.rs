@@ -250,6 +250,16 @@ impl Ruleset {
         self.networks.len()
     }
 
+    /// Number of distinct affiliate programs loaded: rules that share a network name (a program's
+    /// click links and its short links) count once.
+    pub fn program_count(&self) -> usize {
+        self.networks
+            .iter()
+            .map(|n| n.name.as_str())
+            .collect::<std::collections::BTreeSet<_>>()
+            .len()
+    }
+
     /// Whether an element with this class hides its text visually.
     pub fn is_hidden_class(&self, class: &str) -> bool {
         self.hidden_classes.contains(class)

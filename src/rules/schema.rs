@@ -30,8 +30,9 @@ pub struct RulesFile {
     pub hidden_style: Vec<HiddenStyleRule>,
 }
 
-/// An affiliate program: a link is affiliate when its host matches one of `hosts`, its path matches
-/// `path` (when given) and it carries one of `params` with a non-empty value (when given).
+/// An affiliate program: a link is affiliate when its host matches one of `hosts` (or any host, with
+/// `any_host`), its path matches `path` (when given), it carries one of `params` with a non-empty value
+/// (when given) and it carries every one of `all_params` with a non-empty value (when given).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NetworkRule {
@@ -42,14 +43,25 @@ pub struct NetworkRule {
     /// Where the URL shape was confirmed.
     pub source: String,
     /// Host patterns: `example.com` matches that host and every subdomain; `goto.*` matches any host
-    /// whose first label is `goto`.
+    /// whose first label is `goto`. Left out (empty) only when `any_host` is set.
+    #[serde(default)]
     pub hosts: Vec<String>,
+    /// Match on every host: for affiliate software that merchants install on their own domains (Post
+    /// Affiliate Pro's `a_aid`, Refersion's `rfsn`). Such a rule names no `hosts` and must not rely on
+    /// generic parameters alone (`ref`, `id`, `via`, `utm_*` …): it needs a `path`, a distinctive
+    /// parameter in `all_params`, or only distinctive parameters in `params`.
+    #[serde(default)]
+    pub any_host: bool,
     /// Regular expression the URL path must match (searched, so anchor it with `^` when needed).
     #[serde(default)]
     pub path: Option<String>,
     /// Query parameters (names compared case-insensitively); at least one must be present and non-empty.
     #[serde(default)]
     pub params: Vec<String>,
+    /// Query parameters (names compared case-insensitively) that must all be present and non-empty,
+    /// for shapes identified by a combination (`offer_id` with `aff_id`).
+    #[serde(default)]
+    pub all_params: Vec<String>,
     /// Query parameter that carries the destination URL, reported in the message when present.
     #[serde(default)]
     pub destination_param: Option<String>,
