@@ -370,8 +370,8 @@ mod tests {
     fn default_rules_compile() {
         let rules = Ruleset::defaults().expect("embedded rules must compile");
         assert!(
-            rules.network_count() >= 30,
-            "the issue asks for at least 30 programs"
+            rules.program_count() >= 80,
+            "the issue asks for at least 80 programs"
         );
     }
 
