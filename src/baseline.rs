@@ -300,6 +300,8 @@ mod tests {
             link_text: "t".into(),
             line,
             disclosure_excerpt: String::new(),
+            disclosure_strength: None,
+            disclosure_rule: String::new(),
             message: "m".into(),
         }
     }

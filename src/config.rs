@@ -38,10 +38,10 @@ use regex::{Regex, RegexSet};
 use serde::{Deserialize, Deserializer};
 use url::Url;
 
-use crate::findings::{PageReport, Rule, Severity};
+use crate::findings::{AuditOptions, PageReport, Rule, Severity, SiteDisclosure};
 use crate::report::Format;
 use crate::rules::schema::RulesFile;
-use crate::rules::{RulesError, Ruleset};
+use crate::rules::{RulesError, Ruleset, SiteNames};
 
 /// The file name looked for in the current folder.
 pub const CONFIG_FILE: &str = "affcheck.toml";
@@ -182,6 +182,9 @@ pub struct Config {
     pub rules: Option<toml::Table>,
     #[serde(skip)]
     matchers: Matchers,
+    /// Where `[site] disclosure` stands in the file: (1-based line, column).
+    #[serde(skip)]
+    disclosure_at: (usize, usize),
 }
 
 /// `[crawl]`: the settings of `affcheck crawl`, each overridden by its flag.
@@ -231,7 +234,12 @@ pub struct SiteConfig {
     /// notice on every page of the app). Off by default; when set, the audit may treat it as a
     /// counted disclosure before every link.
     #[serde(default)]
-    pub disclosure: Option<String>,
+    pub disclosure: Option<toml::Spanned<String>>,
+    /// The site's own names ("Trusted Reviews", "TR Labs"): a sentence with one of them as the
+    /// earner ("Trusted Reviews may earn a commission …") is a disclosure on every page, as are
+    /// the names each page states itself (`og:site_name`, the title, the host name).
+    #[serde(default)]
+    pub names: Vec<String>,
     /// Globs of pages not reported: matched against the URL path for URL pages (`/tag/**`) and
     /// against the path as shown for files (`public/drafts/**`), from the start of the path (a
     /// leading `/` or `./` on either side is ignored; start with `**/` to match at any depth).
@@ -455,6 +463,9 @@ impl Config {
         };
         let mut config: Config = toml::from_str(text).map_err(invalid)?;
         let _: RulesOnly = toml::from_str(text).map_err(invalid)?;
+        if let Some(d) = &config.site.disclosure {
+            config.disclosure_at = line_col(text, d.span().start);
+        }
         config.matchers = Matchers::new(&config.site).map_err(|message| ConfigError::Invalid {
             path: name.to_path_buf(),
             line: 1,
@@ -490,8 +501,49 @@ impl Config {
     pub fn site_disclosure(&self) -> Option<&str> {
         self.site
             .disclosure
-            .as_deref()
+            .as_ref()
+            .map(|d| d.get_ref().as_str())
             .filter(|d| !d.trim().is_empty())
+    }
+
+    /// The site's own names from `[site] names`.
+    pub fn site_names(&self) -> SiteNames {
+        let mut names = SiteNames::new();
+        for n in &self.site.names {
+            names.add(n);
+        }
+        names
+    }
+
+    /// The audit options this config asks for: notices (with `--notices` as `notices`), the
+    /// site-wide disclosure graded by the wording model, and the site's names.
+    ///
+    /// A `[site] disclosure` that the wording model does not read as a disclosure is an error
+    /// naming its line and column: such a text would silently pass every link of the site.
+    pub fn audit_options(
+        &self,
+        rules: &Ruleset,
+        notices: bool,
+    ) -> Result<AuditOptions, ConfigError> {
+        let site_disclosure = match self.site_disclosure() {
+            None => None,
+            Some(text) => Some(SiteDisclosure::grade(text, rules).ok_or_else(|| {
+                let (line, column) = self.disclosure_at;
+                ConfigError::Invalid {
+                    path: self.path.clone().unwrap_or_else(|| PathBuf::from(CONFIG_FILE)),
+                    line,
+                    column,
+                    message: format!(
+                        "`[site] disclosure` is not a disclosure: the wording model finds no statement that the site earns money from its links in {text:?}; write the notice your site shows, e.g. \"We earn a commission when you buy through links on this site.\""
+                    ),
+                }
+            })?),
+        };
+        Ok(AuditOptions {
+            notices: self.audit_notices(notices),
+            site_disclosure,
+            site_names: self.site_names(),
+        })
     }
 
     /// The severity findings of `rule` get: the `[severity]` override, else the rule's own;
@@ -655,7 +707,11 @@ pub const STARTER_TOML: &str = r#"# affcheck.toml: settings for `affcheck check`
 
 [site]
 # A disclosure your site shows outside the audited HTML (for example a banner added by a script).
+# It must itself read as a disclosure, or the run stops with an error.
 #disclosure = "We earn a commission when you buy through links on this site."
+# The names your site calls itself, so "Example Outdoors may earn a commission ..." counts as the
+# site's own disclosure (names in og:site_name, the title and the host name are known already).
+#names = ["Example Outdoors"]
 # Pages not reported: URL paths for URLs, paths as shown for files; ** crosses folders.
 #ignore_paths = ["/tag/**", "/author/**", "public/drafts/**"]
 # Link URLs (regular expressions) not reported.
@@ -694,6 +750,8 @@ mod tests {
             link_text: String::new(),
             line: 1,
             disclosure_excerpt: String::new(),
+            disclosure_strength: None,
+            disclosure_rule: String::new(),
             message: String::new(),
         }
     }
@@ -779,6 +837,7 @@ mod tests {
             status: LinkStatus::Compliant,
             disclosure_excerpt: String::new(),
             disclosure_strength: None,
+            disclosure_rule: String::new(),
         };
         let mut page = PageReport {
             page_url: "https://s.example/blog/a.html".into(),

@@ -14,7 +14,7 @@ use serde::Serialize;
 use url::Url;
 
 use crate::page::{Page, Visibility};
-use crate::rules::{LinkClass, Ruleset, Strength};
+use crate::rules::{LinkClass, Ruleset, SiteNames, Strength};
 
 /// Longest disclosure excerpt in a report, in characters.
 pub const EXCERPT_CHARS: usize = 120;
@@ -175,6 +175,12 @@ pub struct Finding {
     pub line: u32,
     /// The nearest disclosure text, at most [`EXCERPT_CHARS`] characters.
     pub disclosure_excerpt: String,
+    /// Strength of the disclosure in `disclosure_excerpt`, when there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub disclosure_strength: Option<Strength>,
+    /// The wording rule that recognised that disclosure (`en/self-earns-money`, `label/block` …).
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub disclosure_rule: String,
     /// What is wrong and what to do.
     pub message: String,
 }
@@ -221,6 +227,9 @@ pub struct AffiliateLink {
     pub disclosure_excerpt: String,
     /// Strength of the disclosure before the link, when compliant.
     pub disclosure_strength: Option<Strength>,
+    /// The wording rule of the disclosure the status was decided on (`en/self-earns-money`,
+    /// `label/link`, `label/legend` …); empty when there is none.
+    pub disclosure_rule: String,
 }
 
 /// Everything the audit found on one page.
@@ -235,20 +244,49 @@ pub struct PageReport {
 }
 
 /// Options that change what the audit reports.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct AuditOptions {
     /// Report notice-level rules (`missing-rel-sponsored`, `weak-disclosure`).
     pub notices: bool,
     /// The site shows a disclosure that the HTML does not carry (`[site] disclosure` in
     /// `affcheck.toml`): it counts as a visible disclosure before every link.
     pub site_disclosure: Option<SiteDisclosure>,
+    /// The site's own names from the config (`[site] names`), in addition to those each page
+    /// states: a sentence with one of them as the earner discloses.
+    pub site_names: SiteNames,
 }
 
-/// A site-wide disclosure declared in the config.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+/// A site-wide disclosure declared in the config, graded by the wording model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SiteDisclosure {
     /// Whether its wording includes the Amazon Associates statement.
     pub amazon: bool,
+    /// How clearly it discloses.
+    pub strength: Strength,
+}
+
+impl Default for SiteDisclosure {
+    fn default() -> Self {
+        SiteDisclosure {
+            amazon: false,
+            strength: Strength::Explicit,
+        }
+    }
+}
+
+impl SiteDisclosure {
+    /// Grades a site-wide disclosure text with the wording model; `None` when the model does not
+    /// read it as a disclosure at all (a statement, a label or the Amazon statement).
+    pub fn grade(text: &str, rules: &Ruleset) -> Option<SiteDisclosure> {
+        let phrases = rules.phrases();
+        let matches = phrases.find_statements(text);
+        let strength = matches.iter().map(|m| m.strength).max();
+        let strength = strength.or_else(|| phrases.is_label(text).then_some(Strength::Label))?;
+        Some(SiteDisclosure {
+            amazon: matches.iter().any(|m| m.amazon),
+            strength,
+        })
+    }
 }
 
 /// The excerpt shown for a site-wide disclosure from the config.
@@ -265,17 +303,28 @@ enum Kind {
     LinkOnly,
 }
 
+/// Which links a disclosure speaks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Scope {
+    /// Every link after it.
+    Page,
+    /// Links that carry this marker, wherever they stand (a legend: "* affiliate link").
+    Marker(char),
+}
+
 #[derive(Debug, Clone)]
 struct Disclosure {
     kind: Kind,
+    scope: Scope,
     order: u32,
     excerpt: String,
     strength: Strength,
     amazon: bool,
+    rule: String,
 }
 
 /// Audits a parsed page.
-pub fn audit(page: &Page, rules: &Ruleset, opts: AuditOptions) -> PageReport {
+pub fn audit(page: &Page, rules: &Ruleset, opts: &AuditOptions) -> PageReport {
     audit_resolved(page, rules, opts, &|_| None)
 }
 
@@ -289,23 +338,32 @@ pub fn audit(page: &Page, rules: &Ruleset, opts: AuditOptions) -> PageReport {
 pub fn audit_resolved(
     page: &Page,
     rules: &Ruleset,
-    opts: AuditOptions,
+    opts: &AuditOptions,
     redirect_of: &dyn Fn(&Url) -> Option<Url>,
 ) -> PageReport {
-    let mut disclosures = disclosures(page, rules);
+    let mut names = page.site_names.clone();
+    names.extend(&opts.site_names);
+    let mut disclosures = disclosures(page, rules, &names);
     if let Some(site) = opts.site_disclosure {
         disclosures.insert(
             0,
             Disclosure {
                 kind: Kind::Counted,
+                scope: Scope::Page,
                 order: 0,
                 excerpt: SITE_DISCLOSURE_EXCERPT.into(),
-                strength: Strength::Explicit,
+                strength: site.strength,
                 amazon: site.amazon,
+                rule: "config/site-disclosure".into(),
             },
         );
     }
-    let counted = || disclosures.iter().filter(|d| d.kind == Kind::Counted);
+    let counted = || {
+        disclosures
+            .iter()
+            .filter(|d| d.kind == Kind::Counted && d.scope == Scope::Page)
+    };
+    let mut positions: Option<Vec<Option<LinkPosition>>> = None;
     let mut report = PageReport {
         page_url: page.display.clone(),
         findings: Vec::new(),
@@ -335,34 +393,42 @@ pub fn audit_resolved(
             continue;
         };
         let link_url = url.to_string();
-        let before = counted().rfind(|d| d.order < link.order);
-        let (status, excerpt, strength) = if let Some(d) = before {
-            (LinkStatus::Compliant, d.excerpt.clone(), Some(d.strength))
-        } else if let Some(d) = counted().next() {
-            (
-                LinkStatus::Violation(Rule::DisclosureAfterLink),
-                d.excerpt.clone(),
-                None,
-            )
-        } else if let Some(d) = disclosures.iter().find(|d| d.kind == Kind::Hidden) {
-            (
-                LinkStatus::Violation(Rule::HiddenDisclosure),
-                d.excerpt.clone(),
-                None,
-            )
-        } else if let Some(d) = disclosures.iter().find(|d| d.kind == Kind::LinkOnly) {
-            (
-                LinkStatus::Violation(Rule::DisclosureLinkOnly),
-                d.excerpt.clone(),
-                None,
-            )
-        } else {
-            (
-                LinkStatus::Violation(Rule::Undisclosed),
-                String::new(),
-                None,
-            )
+        let index = link_index(page, link);
+        let position = positions
+            .get_or_insert_with(|| link_positions(page))
+            .get(index)
+            .copied()
+            .flatten();
+        let at_link = label_at_link(page, link, position, rules, &names, &disclosures);
+        // The strongest disclosure that speaks for this link, the nearest among equals.
+        let rank = |d: &Disclosure| (d.strength, d.order);
+        let before = match (
+            counted()
+                .filter(|d| d.order < link.order)
+                .max_by_key(|d| rank(d)),
+            at_link,
+        ) {
+            (Some(d), Some(l)) if rank(d) >= rank(&l) => Some(d.clone()),
+            (Some(d), None) => Some(d.clone()),
+            (_, l) => l,
         };
+        let (status, deciding) = if let Some(d) = before.as_ref() {
+            (LinkStatus::Compliant, Some(d))
+        } else if let Some(d) = counted().next() {
+            (LinkStatus::Violation(Rule::DisclosureAfterLink), Some(d))
+        } else if let Some(d) = disclosures.iter().find(|d| d.kind == Kind::Hidden) {
+            (LinkStatus::Violation(Rule::HiddenDisclosure), Some(d))
+        } else if let Some(d) = disclosures.iter().find(|d| d.kind == Kind::LinkOnly) {
+            (LinkStatus::Violation(Rule::DisclosureLinkOnly), Some(d))
+        } else {
+            (LinkStatus::Violation(Rule::Undisclosed), None)
+        };
+        let excerpt = deciding.map(|d| d.excerpt.clone()).unwrap_or_default();
+        let rule_of = deciding.map(|d| d.rule.clone()).unwrap_or_default();
+        let strength_of = deciding.map(|d| d.strength);
+        let strength = (status == LinkStatus::Compliant)
+            .then_some(strength_of)
+            .flatten();
         let finding = |rule: Rule, message: String| Finding {
             page_url: page.display.clone(),
             rule,
@@ -372,6 +438,8 @@ pub fn audit_resolved(
             link_text: link.text.clone(),
             line: link.line,
             disclosure_excerpt: excerpt.clone(),
+            disclosure_strength: strength_of,
+            disclosure_rule: rule_of.clone(),
             message,
         };
         if let LinkStatus::Violation(rule) = status {
@@ -393,7 +461,11 @@ pub fn audit_resolved(
             if strength == Some(Strength::Label) {
                 report.findings.push(finding(
                     Rule::WeakDisclosure,
-                    "The disclosure before this link only labels links as affiliate links; the FTC asks for a plain statement that the site earns money from them (\"We earn a commission if you buy through these links\").".to_string(),
+                    if rule_of.contains("support") {
+                        format!("The disclosure before this link (\"{excerpt}\") only asks readers to support the site; the FTC finds such wording unclear and asks for a plain statement that the site earns money from the links (\"We earn a commission if you buy through these links\").")
+                    } else {
+                        format!("The disclosure before this link (\"{excerpt}\") only labels links as affiliate or paid links; the FTC asks for a plain statement that the site earns money from them (\"We earn a commission if you buy through these links\").")
+                    },
                 ));
             }
         }
@@ -411,6 +483,7 @@ pub fn audit_resolved(
             status,
             disclosure_excerpt: excerpt,
             disclosure_strength: strength,
+            disclosure_rule: rule_of,
         });
     }
     if counted().next().is_none() {
@@ -424,6 +497,8 @@ pub fn audit_resolved(
                 link_text: String::new(),
                 line: script.line,
                 disclosure_excerpt: String::new(),
+                disclosure_strength: None,
+                disclosure_rule: String::new(),
                 message: format!(
                     "The page loads {} (line {}), which turns ordinary links into affiliate links, but has no visible disclosure; add one above the first link.",
                     script.name, script.line
@@ -434,6 +509,7 @@ pub fn audit_resolved(
     if let Some((link_url, link_text, line)) = first_amazon
         && !counted().any(|d| d.amazon)
     {
+        let first = counted().next();
         report.findings.push(Finding {
             page_url: page.display.clone(),
             rule: Rule::AmazonStatementMissing,
@@ -442,7 +518,9 @@ pub fn audit_resolved(
             network: "Amazon Associates".into(),
             link_text,
             line,
-            disclosure_excerpt: counted().next().map(|d| d.excerpt.clone()).unwrap_or_default(),
+            disclosure_excerpt: first.map(|d| d.excerpt.clone()).unwrap_or_default(),
+            disclosure_strength: first.map(|d| d.strength),
+            disclosure_rule: first.map(|d| d.rule.clone()).unwrap_or_default(),
             message: "The page links to Amazon with an Associates tag but does not show the statement the program requires (\"As an Amazon Associate I earn from qualifying purchases\" or the marketplace's translation).".into(),
         });
     }
@@ -484,8 +562,9 @@ fn link_message(
     }
 }
 
-/// Every disclosure on the page, in reading order.
-fn disclosures(page: &Page, rules: &Ruleset) -> Vec<Disclosure> {
+/// Every disclosure on the page, in reading order: statements and labels in its text blocks
+/// (with a legend's marker scope), and links that only point to a disclosure.
+fn disclosures(page: &Page, rules: &Ruleset, names: &SiteNames) -> Vec<Disclosure> {
     let phrases = rules.phrases();
     let mut out = Vec::new();
     for block in &page.blocks {
@@ -493,40 +572,169 @@ fn disclosures(page: &Page, rules: &Ruleset) -> Vec<Disclosure> {
             Visibility::Visible => Kind::Counted,
             Visibility::Hidden => Kind::Hidden,
         };
-        for m in phrases.find_statements(&block.text) {
-            out.push(Disclosure {
+        // `legend_text`: the sentence with what leads up to it ("* Links marked … ").
+        let mut found = |text: &str,
+                         legend_text: &str,
+                         order: u32,
+                         strength: Strength,
+                         amazon: bool,
+                         rule: String| {
+            let legend = phrases.markers_in(legend_text);
+            let d = Disclosure {
                 kind,
-                order: block.order_at(m.sentence.start),
-                excerpt: excerpt(&block.text[m.sentence.clone()]),
-                strength: m.strength,
-                amazon: m.amazon,
-            });
+                scope: Scope::Page,
+                order,
+                excerpt: excerpt(text),
+                strength,
+                amazon,
+                rule,
+            };
+            for marker in legend {
+                out.push(Disclosure {
+                    scope: Scope::Marker(marker),
+                    rule: "label/legend".into(),
+                    strength: Strength::Label,
+                    ..d.clone()
+                });
+            }
+            out.push(d);
+        };
+        for m in phrases.find_statements_with(&block.text, names) {
+            let lead = block.text[..m.sentence.start]
+                .char_indices()
+                .rfind(|&(_, c)| matches!(c, '.' | '!' | '?' | '\n' | '。'))
+                .map_or(0, |(at, c)| at + c.len_utf8());
+            found(
+                &block.text[m.sentence.clone()],
+                &block.text[lead..m.sentence.end],
+                block.order_at(m.sentence.start),
+                m.strength,
+                m.amazon,
+                m.rule,
+            );
         }
         // A stand-alone label counts only as visible text of its own, not as a link ("Sponsored" in
         // a menu is a category, not a disclosure).
         if !block.all_link_text() && phrases.is_label(&block.text) {
-            out.push(Disclosure {
-                kind,
-                order: block.order_at(0),
-                excerpt: excerpt(&block.text),
-                strength: Strength::Label,
-                amazon: false,
-            });
+            found(
+                &block.text,
+                &block.text,
+                block.order_at(0),
+                Strength::Label,
+                false,
+                "label/block".into(),
+            );
         }
     }
     for link in &page.links {
         if link.visibility == Visibility::Visible && phrases.is_link_label(&link.text) {
             out.push(Disclosure {
                 kind: Kind::LinkOnly,
+                scope: Scope::Page,
                 order: link.order,
                 excerpt: excerpt(&link.text),
                 strength: Strength::Label,
                 amazon: false,
+                rule: "label/link-only".into(),
             });
         }
     }
     out.sort_by_key(|d| d.order);
     out
+}
+
+/// Where a link's text stands in its block: block index and byte range of the text.
+#[derive(Debug, Clone, Copy)]
+struct LinkPosition {
+    block: usize,
+    start: usize,
+    end: usize,
+}
+
+/// The position of every link's text in the blocks, by link index (`None` for links without
+/// text in a block, such as image links).
+fn link_positions(page: &Page) -> Vec<Option<LinkPosition>> {
+    let mut out: Vec<Option<LinkPosition>> = vec![None; page.links.len()];
+    for (b, block) in page.blocks.iter().enumerate() {
+        for (k, seg) in block.segments.iter().enumerate() {
+            let Some(i) = seg.link else { continue };
+            let end = block.segments[k + 1..]
+                .iter()
+                .find(|s| s.link != Some(i))
+                .map_or(block.text.len(), |s| s.offset);
+            match &mut out[i] {
+                Some(p) if p.block == b => p.end = p.end.max(end),
+                Some(_) => {}
+                slot @ None => {
+                    *slot = Some(LinkPosition {
+                        block: b,
+                        start: seg.offset,
+                        end,
+                    })
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The index of `link` in `page.links` (links are visited in order, so this is cheap).
+fn link_index(page: &Page, link: &crate::page::Link) -> usize {
+    page.links
+        .iter()
+        .position(|l| std::ptr::eq(l, link))
+        .expect("the link is one of the page's")
+}
+
+/// A label that discloses this one link: "(paid link)" in or right beside it, or a marker that a
+/// visible legend explains.
+fn label_at_link(
+    page: &Page,
+    link: &crate::page::Link,
+    position: Option<LinkPosition>,
+    rules: &Ruleset,
+    names: &SiteNames,
+    disclosures: &[Disclosure],
+) -> Option<Disclosure> {
+    if link.visibility != Visibility::Visible {
+        return None;
+    }
+    let phrases = rules.phrases();
+    let (before, after) = match position {
+        Some(p) if page.blocks[p.block].visibility == Visibility::Visible => {
+            let text = &page.blocks[p.block].text;
+            (&text[..p.start], &text[p.end..])
+        }
+        _ => ("", ""),
+    };
+    let label = |excerpt_text: &str, rule: &str| Disclosure {
+        kind: Kind::Counted,
+        scope: Scope::Page,
+        order: link.order,
+        excerpt: excerpt(excerpt_text),
+        strength: Strength::Label,
+        amazon: false,
+        rule: rule.into(),
+    };
+    if let Some(text) = phrases.label_at_link(&link.text, before, after) {
+        return Some(label(text, "label/link"));
+    }
+    if let Some((m, text)) = phrases.statement_at_link(after, names) {
+        return Some(Disclosure {
+            strength: m.strength,
+            amazon: m.amazon,
+            rule: m.rule,
+            ..label(text, "")
+        });
+    }
+    let marker = phrases.link_marker(&link.text, after)?;
+    disclosures
+        .iter()
+        .find(|d| d.kind == Kind::Counted && d.scope == Scope::Marker(marker))
+        .map(|legend| Disclosure {
+            order: link.order,
+            ..legend.clone()
+        })
 }
 
 /// Cuts text to [`EXCERPT_CHARS`] characters on a character boundary, marking the cut with `…`.
@@ -557,7 +765,7 @@ mod tests {
             bytes: html.as_bytes().to_vec(),
             content_type: None,
         };
-        audit(&crate::page::parse(&doc, &rules), &rules, opts)
+        audit(&crate::page::parse(&doc, &rules), &rules, &opts)
     }
 
     #[test]
@@ -568,7 +776,10 @@ mod tests {
             ["undisclosed", "amazon-statement-missing"]
         );
         let site = |amazon| AuditOptions {
-            site_disclosure: Some(SiteDisclosure { amazon }),
+            site_disclosure: Some(SiteDisclosure {
+                amazon,
+                strength: Strength::Explicit,
+            }),
             ..Default::default()
         };
         let r = run_with(html, site(false));
@@ -725,6 +936,139 @@ mod tests {
         );
         assert!(rules_of(&r).contains(&"missing-rel-sponsored"));
         assert!(rules_of(&r).contains(&"weak-disclosure"));
+    }
+
+    const AMZ2: &str = "https://www.amazon.com/dp/B02?tag=site-20";
+
+    #[test]
+    fn a_label_at_one_link_discloses_that_link_only() {
+        let r = run(&format!(
+            "<p>Our picks: <a href=\"{AMZ}\">Tent</a> (paid link) and <a href=\"{AMZ2}\">Stove</a>.</p>"
+        ));
+        assert_eq!(r.links[0].status, LinkStatus::Compliant);
+        assert_eq!(r.links[0].disclosure_strength, Some(Strength::Label));
+        assert_eq!(r.links[0].disclosure_rule, "label/link");
+        assert_eq!(
+            r.links[1].status,
+            LinkStatus::Violation(Rule::Undisclosed),
+            "the label of the tent link says nothing about the stove link"
+        );
+    }
+
+    #[test]
+    fn a_label_block_discloses_the_links_after_it() {
+        let r = run(&format!(
+            "<p><a href=\"{AMZ}\">Tent</a></p><p>(paid link)</p><p><a href=\"{AMZ2}\">Stove</a></p>"
+        ));
+        assert_eq!(
+            r.links[0].status,
+            LinkStatus::Violation(Rule::DisclosureAfterLink)
+        );
+        assert_eq!(r.links[1].status, LinkStatus::Compliant);
+        assert_eq!(r.links[1].disclosure_rule, "label/block");
+    }
+
+    #[test]
+    fn a_legend_anywhere_discloses_the_marked_links() {
+        let r = run(&format!(
+            "<p><a href=\"{AMZ}\">Zelt*</a> und <a href=\"{AMZ2}\">Kocher</a></p><footer><p>* Affiliate-Link</p></footer>"
+        ));
+        assert_eq!(r.links[0].status, LinkStatus::Compliant);
+        assert_eq!(r.links[0].disclosure_rule, "label/legend");
+        assert_eq!(
+            r.links[1].status,
+            LinkStatus::Violation(Rule::DisclosureAfterLink)
+        );
+        // A marker without a legend discloses nothing.
+        let bare = run(&format!("<p><a href=\"{AMZ}\">Zelt*</a></p>"));
+        assert_eq!(
+            bare.links[0].status,
+            LinkStatus::Violation(Rule::Undisclosed)
+        );
+    }
+
+    #[test]
+    fn the_strongest_disclosure_before_a_link_decides_its_strength() {
+        let r = run(&format!(
+            "<p>This post contains affiliate links. If you buy something, I get a small commission.</p><p><a href=\"{AMZ}\">Tent</a> (affiliate)</p>"
+        ));
+        assert_eq!(r.links[0].disclosure_strength, Some(Strength::Explicit));
+        assert!(
+            r.links[0].disclosure_rule.starts_with("en/"),
+            "{:?}",
+            r.links[0]
+        );
+    }
+
+    #[test]
+    fn the_sites_own_name_as_earner_discloses() {
+        let banner = "<p>Trail Notes may earn a commission when you buy through links.</p>";
+        let link = format!("<p><a href=\"{AMZ}\">Tent</a></p>");
+        for head in [
+            "<meta property=\"og:site_name\" content=\"Trail Notes\">",
+            "<title>Best tents of the year | Trail Notes</title>",
+            "<script type=\"application/ld+json\">{\"@type\":\"WebSite\",\"name\":\"Trail Notes\"}</script>",
+        ] {
+            let r = run(&format!("<head>{head}</head><body>{banner}{link}</body>"));
+            assert_eq!(r.links[0].status, LinkStatus::Compliant, "{head}");
+            assert_eq!(r.links[0].disclosure_rule, "en/site-name-earns-money");
+        }
+        let names = |n: &str| {
+            let mut s = SiteNames::new();
+            s.add(n);
+            AuditOptions {
+                site_names: s,
+                ..Default::default()
+            }
+        };
+        let r = run_with(&format!("{banner}{link}"), names("trail-notes"));
+        assert_eq!(r.links[0].disclosure_rule, "en/site-name-earns-money");
+    }
+
+    #[test]
+    fn someone_elses_name_as_earner_needs_a_tie_to_this_page() {
+        let link = format!("<p><a href=\"{AMZ}\">Tent</a></p>");
+        let explained = run(&format!(
+            "<p>Wirecutter earns a commission on many product recommendations.</p>{link}"
+        ));
+        assert_eq!(
+            explained.links[0].status,
+            LinkStatus::Violation(Rule::Undisclosed)
+        );
+        let tied = run(&format!(
+            "<p>Wirecutter earns a commission on products bought through links on this page.</p>{link}"
+        ));
+        assert_eq!(tied.links[0].status, LinkStatus::Compliant);
+        let merchant = run(&format!(
+            "<p>Amazon earns a fee on every sale made through these links.</p>{link}"
+        ));
+        assert_eq!(
+            merchant.links[0].status,
+            LinkStatus::Violation(Rule::Undisclosed)
+        );
+    }
+
+    #[test]
+    fn a_site_disclosure_must_be_a_disclosure() {
+        let rules = Ruleset::defaults().unwrap();
+        assert!(SiteDisclosure::grade("Hello world", &rules).is_none());
+        let d = SiteDisclosure::grade("Anzeige", &rules).unwrap();
+        assert_eq!(d.strength, Strength::Label);
+        let d = SiteDisclosure::grade(
+            "As an Amazon Associate we earn from qualifying purchases.",
+            &rules,
+        )
+        .unwrap();
+        assert!(d.amazon);
+        assert_eq!(d.strength, Strength::Explicit);
+    }
+
+    #[test]
+    fn sentences_after_a_full_width_stop_are_read() {
+        let r = run(&format!(
+            "<p>メーカーの案件ではありません。ただし当サイトは紹介料を受け取ります。</p><p><a href=\"{AMZ}\">商品</a></p>"
+        ));
+        assert_eq!(r.links.len(), 1);
     }
 
     #[test]

@@ -34,7 +34,7 @@ pub enum Outcome {
 pub fn audit_document(
     doc: &Document,
     rules: &Ruleset,
-    opts: AuditOptions,
+    opts: &AuditOptions,
 ) -> Result<PageReport, Skip> {
     doc.check_html()?;
     let page = page::parse(doc, rules);
@@ -60,7 +60,7 @@ pub fn run<I>(
         threads * 2,
         |source| match source.and_then(|s| reader.read(&s)) {
             Err(err) => Outcome::Failed(err),
-            Ok(doc) => match audit_document(&doc, rules, opts) {
+            Ok(doc) => match audit_document(&doc, rules, &opts) {
                 Ok(report) => Outcome::Audited(report),
                 Err(reason) => Outcome::Skipped {
                     page: doc.display.clone(),

@@ -55,7 +55,7 @@ pub const CSV_HEADER: [&str; 9] = [
 ];
 
 /// Columns of the `--inventory` CSV, in order.
-pub const INVENTORY_HEADER: [&str; 10] = [
+pub const INVENTORY_HEADER: [&str; 11] = [
     "page_url",
     "link_url",
     "network",
@@ -66,6 +66,7 @@ pub const INVENTORY_HEADER: [&str; 10] = [
     "destination",
     "disclosure_strength",
     "disclosure_excerpt",
+    "disclosure_rule",
 ];
 
 /// Prefixes a cell that starts with `=`, `+`, `-`, `@`, tab or carriage return with `'`, so a
@@ -156,6 +157,7 @@ impl<W: Write> InventoryReport<W> {
                 l.destination.as_deref().unwrap_or(""),
                 strength,
                 &l.disclosure_excerpt,
+                &l.disclosure_rule,
             ];
             self.out
                 .write_record(row.iter().map(|c| spreadsheet_safe(c).into_owned()))?;
@@ -404,6 +406,8 @@ pub(crate) mod tests {
                 link_text: "=HYPERLINK(\"http://evil\")".into(),
                 line: 7,
                 disclosure_excerpt: "-5% \"deal\", today".into(),
+                disclosure_strength: None,
+                disclosure_rule: String::new(),
                 message: "m".into(),
             }],
             links: Vec::new(),

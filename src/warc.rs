@@ -1311,7 +1311,7 @@ impl WarcInput {
 }
 
 /// How [`run`] reads and audits.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct RunOptions {
     /// Largest page audited (decoded body); larger responses are skipped unread.
     pub max_page_bytes: u64,
@@ -1401,7 +1401,7 @@ pub fn run(
             Job::Record(record) => {
                 let uri = record.headers.target_uri().map(str::to_string);
                 match response_document(record, options.max_page_bytes) {
-                    Ok(doc) => match audit_document(&doc, rules, options.audit) {
+                    Ok(doc) => match audit_document(&doc, rules, &options.audit) {
                         Ok(report) => Event::Audited(report),
                         Err(skip) => Event::Skipped {
                             uri,

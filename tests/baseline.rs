@@ -22,7 +22,7 @@ fn audit(display: &str, html: &str) -> PageReport {
         bytes: html.as_bytes().to_vec(),
         content_type: None,
     };
-    audit_document(&doc, &rules, AuditOptions::default()).unwrap()
+    audit_document(&doc, &rules, &AuditOptions::default()).unwrap()
 }
 
 fn site(tent_page: &str) -> Vec<PageReport> {

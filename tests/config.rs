@@ -1,5 +1,7 @@
 //! `affcheck.toml` loaded from disk and applied to real audits.
 
+mod common;
+
 use std::path::PathBuf;
 
 use affcheck::config::{CONFIG_FILE, Config, ConfigError, FailOn, STARTER_TOML, SeverityLevel};
@@ -32,7 +34,7 @@ fn audit(display: &str, html: &str, rules: &Ruleset, opts: AuditOptions) -> Page
         bytes: html.as_bytes().to_vec(),
         content_type: None,
     };
-    audit_document(&doc, rules, opts).unwrap()
+    audit_document(&doc, rules, &opts).unwrap()
 }
 
 #[test]
@@ -183,7 +185,7 @@ fn severity_overrides_apply_to_real_findings() {
         "https://s.example/a.html",
         &format!("<p><a href=\"{AMZ}\">Buy</a></p>"),
         &rules,
-        opts,
+        opts.clone(),
     );
     let mut labelled = audit(
         "https://s.example/b.html",
@@ -303,4 +305,48 @@ fn starter_config_parses_and_changes_nothing() {
     }
     assert!(!c.audit_notices(false));
     cleanup(&path);
+}
+
+/// `affcheck check PAGE --config CONFIG`, run in a fresh folder.
+fn check_with_config(config: &str, page: &str) -> common::Run {
+    let dir = common::TempDir::new("config-site");
+    let cfg = dir.write("affcheck.toml", config);
+    let html = dir.write("page.html", page);
+    common::run(&mut common::check([
+        html.as_os_str(),
+        "--config".as_ref(),
+        cfg.as_os_str(),
+        "--inventory".as_ref(),
+        dir.path().join("inv.csv").as_os_str(),
+        "--output".as_ref(),
+        dir.path().join("report.csv").as_os_str(),
+    ]))
+}
+
+const BANNER_PAGE: &str = "<p>Trail Notes may earn a commission on some purchases.</p><p><a href=\"https://www.amazon.com/dp/B01?tag=site-20\">Tent</a></p><p>As an Amazon Associate we earn from qualifying purchases.</p>";
+
+#[test]
+fn a_site_disclosure_that_is_no_disclosure_is_refused_with_its_position() {
+    let run = check_with_config(
+        "fail_on = \"error\"\n\n[site]\ndisclosure = \"Hello world\"\n",
+        BANNER_PAGE,
+    );
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("affcheck.toml:4:14"), "{}", run.stderr);
+    assert!(run.stderr.contains("not a disclosure"), "{}", run.stderr);
+    assert!(run.stderr.contains("Hello world"), "{}", run.stderr);
+    let ok = check_with_config(
+        "[site]\ndisclosure = \"We earn a commission when you buy through links on this site.\"\n",
+        "<p><a href=\"https://www.amazon.com/dp/B01?tag=site-20\">Tent</a></p>",
+    );
+    assert_ne!(ok.code, 2, "{}", ok.stderr);
+}
+
+#[test]
+fn site_names_from_the_config_make_the_named_banner_a_disclosure() {
+    // Without the name the banner's earner is unknown and nothing ties it to this page.
+    let without = check_with_config("", BANNER_PAGE);
+    assert_eq!(without.code, 1, "{}", without.stderr);
+    let with = check_with_config("[site]\nnames = [\"Trail Notes\"]\n", BANNER_PAGE);
+    assert_eq!(with.code, 0, "{}", with.stderr);
 }

@@ -38,7 +38,7 @@ fn audit(display: &str, html: &str) -> PageReport {
     audit_document(
         &doc,
         &rules,
-        AuditOptions {
+        &AuditOptions {
             notices: true,
             ..Default::default()
         },
@@ -448,7 +448,23 @@ fn json_and_jsonl_carry_the_csv_fields() {
             assert_eq!(spreadsheet_safe(&as_text(&j[column])), &row[i], "{column}");
             assert_eq!(j[column], l[column], "{column}");
         }
-        assert_eq!(j.as_object().unwrap().len(), CSV_HEADER.len());
+        // Besides the CSV columns: the strength and wording rule of the disclosure in the excerpt.
+        for key in j.as_object().unwrap().keys() {
+            assert!(
+                CSV_HEADER.contains(&key.as_str())
+                    || key == "disclosure_strength"
+                    || key == "disclosure_rule",
+                "unexpected field {key}"
+            );
+        }
+        assert_eq!(
+            j.get("disclosure_strength").is_some(),
+            !j["disclosure_excerpt"].as_str().unwrap().is_empty()
+        );
+        if j["rule"] == "weak-disclosure" {
+            assert_eq!(j["disclosure_strength"], "label", "{j}");
+            assert!(j["disclosure_rule"].as_str().unwrap().contains('/'), "{j}");
+        }
         assert!(j["line"].is_u64());
     }
     let s = summary(&pages);

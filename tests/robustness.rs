@@ -96,7 +96,7 @@ fn mangled_pages_are_audited_or_skipped_without_panicking() {
             bytes,
             content_type: content_types[rng.below(content_types.len())].map(str::to_string),
         };
-        if let Ok(report) = audit_document(&doc, &rules, AuditOptions::default()) {
+        if let Ok(report) = audit_document(&doc, &rules, &AuditOptions::default()) {
             audited += 1;
             for f in &report.findings {
                 assert!(f.disclosure_excerpt.chars().count() <= 120);

@@ -10,7 +10,6 @@ use anyhow::{Context, Result};
 use clap::Args;
 use url::Url;
 
-use affcheck::findings::AuditOptions;
 use affcheck::input::{self, Reader, Target};
 use affcheck::pipeline::{self, Outcome};
 use affcheck::report::{InventoryReport, ReportWriter, Summary};
@@ -114,10 +113,7 @@ pub fn run(args: CheckArgs) -> Result<ExitCode> {
         .jobs
         .or(config.jobs)
         .unwrap_or_else(super::default_threads);
-    let opts = AuditOptions {
-        notices: config.audit_notices(notices),
-        site_disclosure: super::site_disclosure(&config, &rules),
-    };
+    let opts = super::audit_options(&config, &rules, notices)?;
     let mut write_error: Option<std::io::Error> = None;
     pipeline::run(
         input::sources(&targets, base_url.as_ref()),

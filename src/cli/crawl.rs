@@ -17,7 +17,7 @@ use affcheck::baseline::Baseline;
 use affcheck::config::Config;
 use affcheck::crawl::fetch::FetchConfig;
 use affcheck::crawl::{self, CrawlOptions, Observer, Outputs, Progress};
-use affcheck::findings::{AuditOptions, PageReport};
+use affcheck::findings::PageReport;
 use affcheck::input::{DEFAULT_MAX_PAGE_BYTES, USER_AGENT};
 
 use super::AuditArgs;
@@ -275,10 +275,7 @@ pub fn run(args: CrawlArgs) -> Result<ExitCode> {
             headers,
             header_hosts: Vec::new(),
         },
-        audit: AuditOptions {
-            notices: config.audit_notices(notices),
-            site_disclosure: super::site_disclosure(&config, &rules),
-        },
+        audit: super::audit_options(&config, &rules, notices)?,
         parse_threads: super::default_threads(),
     };
     let outputs = Outputs {

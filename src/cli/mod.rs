@@ -225,18 +225,12 @@ pub fn exit_code(failed: bool, summary: &Summary, fail_on: FailOn) -> std::proce
     }
 }
 
-/// The config's site-wide disclosure, graded by the rules' wording matcher.
-pub fn site_disclosure(
+/// The audit options of a run: the config's, with `--notices`; a `[site] disclosure` that is not a
+/// disclosure stops the run.
+pub fn audit_options(
     config: &Config,
     rules: &affcheck::rules::Ruleset,
-) -> Option<affcheck::findings::SiteDisclosure> {
-    config
-        .site_disclosure()
-        .map(|text| affcheck::findings::SiteDisclosure {
-            amazon: rules
-                .phrases()
-                .find_statements(text)
-                .iter()
-                .any(|m| m.amazon),
-        })
+    notices: bool,
+) -> anyhow::Result<affcheck::findings::AuditOptions> {
+    Ok(config.audit_options(rules, notices)?)
 }

@@ -8,7 +8,6 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use clap::Args;
 
-use affcheck::findings::AuditOptions;
 use affcheck::input::DEFAULT_MAX_PAGE_BYTES;
 use affcheck::report::{ReportWriter, Summary};
 use affcheck::warc::{self, Event, RunOptions, WarcInput};
@@ -74,10 +73,7 @@ pub fn run(args: WarcArgs) -> Result<ExitCode> {
             .or(config.max_page_bytes)
             .unwrap_or(DEFAULT_MAX_PAGE_BYTES),
         threads,
-        audit: AuditOptions {
-            notices: config.audit_notices(notices),
-            site_disclosure: super::site_disclosure(&config, &rules),
-        },
+        audit: super::audit_options(&config, &rules, notices)?,
     };
 
     let mut summary = Summary::default();

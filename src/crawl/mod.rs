@@ -467,7 +467,7 @@ pub fn crawl(
             options.include.clone(),
             options.exclude.clone(),
         ),
-        audit: options.audit,
+        audit: options.audit.clone(),
         locations: Mutex::default(),
         redirects: Mutex::default(),
         audited_keys: Mutex::default(),
@@ -1178,7 +1178,7 @@ async fn audit_page(shared: &Arc<Shared>, doc: Document, url: &Url) -> PageOutco
                 .collect()
         }
     };
-    let report = findings::audit_resolved(&page, &shared.rules, shared.audit, &|u| {
+    let report = findings::audit_resolved(&page, &shared.rules, &shared.audit, &|u| {
         if targets.is_empty() {
             None
         } else {

@@ -16,7 +16,7 @@ use scraper::{Html, Node};
 use url::Url;
 
 use crate::document::Document;
-use crate::rules::Ruleset;
+use crate::rules::{Ruleset, SiteNames};
 
 /// Whether a reader can see a piece of the page.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -122,6 +122,10 @@ pub struct Page {
     pub rel_next: Vec<Url>,
     /// `<html lang>`.
     pub lang: Option<String>,
+    /// The site's own names, as the page states them: `og:site_name`, `application-name`, the
+    /// JSON-LD `WebSite` / `Organization` / `publisher` name, the `<title>` part after a
+    /// separator ("… | Trusted Reviews") and the host's registrable name (`trustedreviews`).
+    pub site_names: SiteNames,
 }
 
 /// Elements whose content is not page text.
@@ -225,6 +229,7 @@ pub fn parse(doc: &Document, rules: &Ruleset) -> Page {
             canonical: None,
             rel_next: Vec::new(),
             lang: None,
+            site_names: SiteNames::new(),
         },
         order: 0,
         current: None,
@@ -233,6 +238,7 @@ pub fn parse(doc: &Document, rules: &Ruleset) -> Page {
         frames: Vec::new(),
         skip_depth: 0,
         base_seen: false,
+        title_seen: false,
     };
     for edge in html.tree.root().traverse() {
         match edge {
@@ -261,8 +267,78 @@ pub fn parse(doc: &Document, rules: &Ruleset) -> Page {
     }
     b.flush();
     let mut page = b.page;
+    if let Some(host) = page.base.as_ref().and_then(|u| u.host_str())
+        && let Some(name) = registrable_name(host)
+    {
+        page.site_names.add(name);
+    }
     fix_tag_start_lines(&decoded.text, &mut page);
     page
+}
+
+/// The name part of a host's registrable domain: `trustedreviews` for `www.trustedreviews.com`,
+/// nothing for IP addresses and hosts without a public suffix.
+fn registrable_name(host: &str) -> Option<&str> {
+    if host.parse::<std::net::IpAddr>().is_ok() || host.starts_with('[') {
+        return None;
+    }
+    let domain = psl::domain_str(host)?;
+    let suffix = psl::suffix_str(host)?;
+    domain
+        .strip_suffix(suffix)
+        .map(|d| d.trim_end_matches('.'))
+        .filter(|d| !d.is_empty())
+}
+
+/// The site's name in a `<title>`: the last part after a separator ("Best tents | Acme Outdoors").
+fn title_site_name(title: &str) -> Option<&str> {
+    const SEPARATORS: [&str; 7] = [" | ", " - ", " – ", " — ", " · ", " :: ", " » "];
+    let at = SEPARATORS
+        .iter()
+        .filter_map(|sep| title.rfind(sep).map(|i| i + sep.len()))
+        .max()?;
+    let name = title[at..].trim();
+    // A long tail is a second headline, not a name.
+    (!name.is_empty() && name.split_whitespace().count() <= 5).then_some(name)
+}
+
+/// Names in a JSON-LD block: `name` of a `WebSite` or `Organization`/`NewsMediaOrganization`
+/// (top level or in `@graph`), and `publisher.name`.
+fn json_ld_names(json: &str, names: &mut SiteNames) {
+    fn visit(v: &serde_json::Value, names: &mut SiteNames, depth: usize) {
+        if depth > 6 {
+            return;
+        }
+        match v {
+            serde_json::Value::Array(items) => {
+                for item in items.iter().take(64) {
+                    visit(item, names, depth + 1);
+                }
+            }
+            serde_json::Value::Object(map) => {
+                let kind = map.get("@type").map(|t| t.to_string()).unwrap_or_default();
+                if ["WebSite", "Organization", "NewsMediaOrganization", "Blog"]
+                    .iter()
+                    .any(|k| kind.contains(k))
+                    && let Some(serde_json::Value::String(name)) = map.get("name")
+                {
+                    names.add(name);
+                }
+                if let Some(publisher) = map.get("publisher")
+                    && let Some(serde_json::Value::String(name)) = publisher.get("name")
+                {
+                    names.add(name);
+                }
+                if let Some(graph) = map.get("@graph") {
+                    visit(graph, names, depth + 1);
+                }
+            }
+            _ => {}
+        }
+    }
+    if let Ok(v) = serde_json::from_str::<serde_json::Value>(json) {
+        visit(&v, names, 0);
+    }
 }
 
 /// html5ever reports the line where a start tag *ends*; a tag spread over several lines
@@ -347,6 +423,7 @@ struct Builder<'r> {
     frames: Vec<Frame>,
     skip_depth: usize,
     base_seen: bool,
+    title_seen: bool,
 }
 
 impl Builder<'_> {
@@ -406,6 +483,27 @@ impl Builder<'_> {
                 }
             }
             "html" => self.page.lang = attr(el, local_name!("lang")).map(str::to_string),
+            "meta" => {
+                let key = el
+                    .attr("property")
+                    .or_else(|| attr(el, local_name!("name")))
+                    .unwrap_or("");
+                if (key.eq_ignore_ascii_case("og:site_name")
+                    || key.eq_ignore_ascii_case("application-name"))
+                    && let Some(content) = attr(el, local_name!("content"))
+                {
+                    self.page.site_names.add(content);
+                }
+            }
+            "title" if !self.title_seen => {
+                self.title_seen = true;
+                let title = collapse(&inline_text());
+                if let Some(name) = title_site_name(&title) {
+                    self.page.site_names.add(name);
+                }
+                self.skip_depth = 1;
+                return;
+            }
             _ => {}
         }
         if is_skipped(&el.name.local) {
@@ -499,8 +597,12 @@ impl Builder<'_> {
     }
 
     fn script(&mut self, el: &Element, line: u32, inline_text: impl FnOnce() -> String) {
-        let js = attr(el, local_name!("type")).is_none_or(|t| {
-            let t = t.trim().to_ascii_lowercase();
+        let kind = attr(el, local_name!("type")).map(|t| t.trim().to_ascii_lowercase());
+        if kind.as_deref() == Some("application/ld+json") {
+            json_ld_names(&inline_text(), &mut self.page.site_names);
+            return;
+        }
+        let js = kind.as_deref().is_none_or(|t| {
             t.is_empty() || t == "module" || t.contains("javascript") || t.contains("ecmascript")
         });
         if !js {

@@ -1,5 +1,7 @@
 //! JSON and JSON Lines reports. Findings carry the CSV columns as fields (`line` as a number, no
-//! spreadsheet guard); the summary is [`Summary`]'s JSON form.
+//! spreadsheet guard), and, when the finding names a disclosure, its `disclosure_strength`
+//! (`explicit` or `label`) and `disclosure_rule` (the wording rule that read it); the summary is
+//! [`Summary`]'s JSON form.
 
 use std::io::{self, Write};
 

@@ -185,6 +185,9 @@ impl<W: Write> SarifReport<W> {
                 "pageUrl": f.page_url,
                 "linkUrl": f.link_url,
                 "network": f.network,
+                "disclosureExcerpt": f.disclosure_excerpt,
+                "disclosureStrength": f.disclosure_strength,
+                "disclosureRule": f.disclosure_rule,
             },
         })
     }

@@ -12,23 +12,15 @@ pub mod schema;
 use std::path::{Path, PathBuf};
 
 pub use links::{HostPattern, LinkClass, LinkKind};
-pub use phrases::{PhraseMatcher, StatementMatch};
+pub use phrases::{PhraseMatcher, SiteNames, StatementMatch};
 pub use schema::Strength;
 
 use links::{CompiledNetwork, CompiledScript};
 use schema::{HiddenStyleRule, RulesFile};
 
-/// The default rules files, embedded at build time: (file name, contents).
-pub const DEFAULT_RULES: &[(&str, &str)] = &[
-    ("networks.toml", include_str!("../../rules/networks.toml")),
-    ("cloaking.toml", include_str!("../../rules/cloaking.toml")),
-    ("scripts.toml", include_str!("../../rules/scripts.toml")),
-    (
-        "disclosures.toml",
-        include_str!("../../rules/disclosures.toml"),
-    ),
-    ("hidden.toml", include_str!("../../rules/hidden.toml")),
-];
+/// The default rules files, embedded at build time: (path below `rules/`, contents), sorted by path.
+/// Every `*.toml` under `rules/` is included (see `build.rs`).
+pub const DEFAULT_RULES: &[(&str, &str)] = include!(concat!(env!("OUT_DIR"), "/default_rules.rs"));
 
 /// Why rules could not be loaded.
 #[derive(Debug, thiserror::Error)]

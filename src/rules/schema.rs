@@ -104,28 +104,61 @@ pub struct ScriptRule {
     pub inline: Vec<String>,
 }
 
-/// Disclosure wording for one language.
+/// Disclosure wording for one language: word classes (`terms`) and the statement forms that combine
+/// them, plus labels. See `rules/wording/README.md` for the model.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LanguageRule {
     /// Language code (`en`, `de`, …); also the entry's id.
     pub id: String,
+    /// The language's name in English, for reports and the README.
+    #[serde(default)]
+    pub name: String,
     /// Where the wording comes from.
     pub source: String,
-    /// Named word lists used by `statement` patterns. A term is one or more words; a trailing `*` on
-    /// the last word matches any word starting with it.
+    /// Named word classes used by `statement` forms. A term is one or more words; a trailing `*` on
+    /// the last word matches any word starting with it. The class `cost` is special: a negation
+    /// directly before a `cost` term ("at *no* extra cost", "*ohne* Mehrkosten") negates nothing.
+    /// The class `not_name` lists capitalized words that are never a publisher's name ("The",
+    /// "When"); words of every other class are never names either.
     #[serde(default)]
     pub terms: std::collections::BTreeMap<String, Vec<String>>,
-    /// Words that, just before or inside a statement, negate it ("we do *not* earn …").
+    /// Words that, inside a statement or just before it in the same clause, negate it ("we do *not*
+    /// earn …").
     #[serde(default)]
     pub negations: Vec<String>,
+    /// Phrases in which a negation word negates nothing ("may or may not", "whether or not").
+    #[serde(default)]
+    pub negation_exceptions: Vec<String>,
+    /// How many words after a statement a negation in the same clause still cancels it (0, the
+    /// default, for none): verb-second languages put it there ("Wir verdienen daran *nichts*").
+    #[serde(default)]
+    pub negation_after: usize,
+    /// Words that start a new clause, ending the reach of a negation before them ("but").
+    #[serde(default)]
+    pub clause_breaks: Vec<String>,
+    /// Letter sequences that attach to the front of words (Arabic `و`, `ال`; Hebrew `ה`, `ו`): a word
+    /// starting with one is also looked up without it.
+    #[serde(default)]
+    pub prefixes: Vec<String>,
     /// Statements that count as a disclosure.
     #[serde(default)]
     pub statement: Vec<StatementRule>,
-    /// Stand-alone labels ("Anzeige", "Sponsored") that disclose when they are the whole text of a
-    /// visible block that is not a link, or start it followed by `:`.
+    /// Stand-alone labels ("Anzeige", "Sponsored") that disclose the links after them when they are
+    /// the whole text of a visible block that is not a link, or start it followed by `:`, `|` or a
+    /// dash, or stand in it as a hashtag (`#ad`).
     #[serde(default)]
     pub labels: Vec<String>,
+    /// Labels that disclose the one link they are attached to ("paid link", "affiliate"): in the
+    /// link text, or in brackets or after a dash right before or after the link. As a whole block
+    /// they also disclose the links after them, like `labels`.
+    #[serde(default)]
+    pub inline_labels: Vec<String>,
+    /// Symbols a legend explains ("links marked with * are affiliate links"): a link whose text
+    /// ends with one, or that one directly follows, is disclosed by a visible legend wherever it
+    /// stands.
+    #[serde(default)]
+    pub markers: Vec<String>,
     /// Link texts that only point to a disclosure elsewhere ("Affiliate disclosure").
     #[serde(default)]
     pub link_labels: Vec<String>,
@@ -134,7 +167,8 @@ pub struct LanguageRule {
     pub amazon_markers: Vec<String>,
 }
 
-/// One statement pattern: term lists in order with the most words allowed between them.
+/// One statement form: word classes in order with the most words allowed between them
+/// (`pattern`), or all of them in any order within a span (`all` + `within`).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StatementRule {
@@ -142,9 +176,27 @@ pub struct StatementRule {
     pub id: String,
     /// `explicit` (says the site earns money) or `label` (names affiliate links without saying so).
     pub strength: Strength,
-    /// Pattern such as `self ~4 earn ~6 money`: names of term lists, each followed by `~N`, the most
-    /// words allowed before the next one. All parts must fall in one sentence.
-    pub pattern: String,
+    /// Ordered form such as `self ~4 earn ~6 money`: class names (`a|b` for either), each followed
+    /// by `~N`, the most words allowed before the next one. All parts fall in one sentence.
+    #[serde(default)]
+    pub pattern: Option<String>,
+    /// Order-free form: every listed class (`a|b` for either) appears in one sentence, in any order.
+    #[serde(default)]
+    pub all: Vec<String>,
+    /// With `all`: the longest span, in words, from the first part to the end of the last.
+    #[serde(default)]
+    pub within: Option<usize>,
+    /// Classes (`a|b` for either) that must each also appear in the sentence or in the sentence
+    /// just before or after it in the same block ("… through *these links*").
+    #[serde(default)]
+    pub requires: Vec<String>,
+    /// Classes that must not stand between the parts ("we help *bloggers* earn a commission").
+    #[serde(default)]
+    pub blocked_by: Vec<String>,
+    /// Classes that must not appear anywhere in the sentence ("buy me a *coffee*" is a donation,
+    /// not an affiliate purchase).
+    #[serde(default)]
+    pub unless: Vec<String>,
 }
 
 /// How clearly a disclosure tells the reader that the site earns money.
