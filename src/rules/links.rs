@@ -212,6 +212,11 @@ impl CompiledNetwork {
     }
 
     fn matches(&self, host: &str, url: &Url) -> bool {
+        // A rule that needs parameters cannot match a URL without a query (most links): decided
+        // before the host patterns and the path regex run.
+        if (!self.params.is_empty() || !self.all_params.is_empty()) && url.query().is_none() {
+            return false;
+        }
         if !self.any_host && !self.hosts.iter().any(|h| h.matches(host)) {
             return false;
         }
