@@ -102,6 +102,8 @@ struct Lang {
     yes: Option<usize>,
     /// "want to", "would you like to": a question opening with one is an invitation.
     invite: Option<usize>,
+    /// "right?", "tá?", "né?": a statement ending in a tag question after a comma is no question.
+    tag: Option<usize>,
     /// How many words after a statement a negation in its clause still cancels it.
     negation_after: usize,
     /// "nothing", "none of the links": a negating subject reaches the whole clause before it.
@@ -291,7 +293,7 @@ pub struct PhraseMatcher {
     inline_labels: FxHashSet<String>,
     link_labels: FxHashSet<String>,
     markers: Vec<char>,
-    /// Texts longer than this many bytes cannot be a label (a cheap gate before tokenizing).
+    /// Texts longer than this many characters cannot be a label (a cheap gate before tokenizing).
     label_limit: usize,
 }
 
@@ -379,6 +381,7 @@ impl PhraseMatcher {
                 wh: sets.get("wh").copied(),
                 yes: sets.get("yes").copied(),
                 invite: sets.get("invite").copied(),
+                tag: sets.get("tag").copied(),
                 negation_after: rule.negation_after,
                 neg_subject: sets.get("neg_subject").copied(),
                 amazon,
@@ -494,10 +497,10 @@ impl PhraseMatcher {
             .iter()
             .chain(&m.inline_labels)
             .chain(&m.link_labels)
-            .map(String::len)
+            .map(|l| l.chars().count())
             .max()
             .unwrap_or(0);
-        // Raw text may carry extra spaces and punctuation, and lower-casing can change byte length.
+        // Raw text may carry extra spaces and punctuation.
         m.label_limit = longest * 2 + 16;
         Ok(m)
     }
@@ -663,7 +666,12 @@ impl PhraseMatcher {
     /// `skipped` bytes) is `word`.
     fn lookup(&self, word: &str, tokens: &Tokens, i: usize, skipped: usize, out: &mut Vec<Hit>) {
         let exact = self.exact.get(word).into_iter().flatten();
-        let stems = self.by_stem.get(stem_key(word)).into_iter().flatten();
+        // Stems have at least STEM_KEY letters, so a shorter word cannot start with one.
+        let stems = (word.len() >= STEM_KEY)
+            .then(|| self.by_stem.get(stem_key(word)))
+            .flatten()
+            .into_iter()
+            .flatten();
         for &t in exact.chain(stems) {
             let term = &self.terms[t];
             if let Some(end) = match_term(term, tokens, i, skipped) {
@@ -696,11 +704,13 @@ impl PhraseMatcher {
         let mut i = 0;
         while i < tokens.len() {
             if let Some(end) = domain_name(tokens, i) {
-                list.push(Hit {
-                    set: NAME_SET,
-                    start: i,
-                    end,
-                });
+                // A publisher that names itself by its domain ("trailnotes.net earns …") is the
+                // site; a merchant's domain ("amazon.com") is not.
+                if !self.not_names.contains(tokens.lower(i)) {
+                    for set in [NAME_SET, SITE_NAME_SET] {
+                        list.push(Hit { set, start: i, end });
+                    }
+                }
                 i = end;
                 continue;
             }
@@ -833,8 +843,8 @@ impl PhraseMatcher {
     }
 
     /// Whether a question sentence still states something: it opens with an invitation ("Want to
-    /// support the blog?") or the next sentence answers it with yes ("… ? Yes — a small
-    /// commission").
+    /// support the blog?"), the next sentence answers it with yes ("… ? Yes — a small
+    /// commission"), or it is a statement with a tag question ("We earn a commission, right?").
     fn question_is_statement(
         &self,
         lang: &Lang,
@@ -847,7 +857,16 @@ impl PhraseMatcher {
             set.zip(first_of(s))
                 .is_some_and(|(set, first)| hits.of(set).iter().any(|h| h.start == first))
         };
-        opens(lang.invite, sentence) || opens(lang.yes, sentence + 1)
+        let tagged = lang.tag.is_some_and(|tag| {
+            let last = tokens.list.iter().rposition(|t| t.sentence == sentence);
+            last.is_some_and(|last| {
+                last > 0
+                    && tokens[last - 1].sentence == sentence
+                    && tokens[last - 1].clause != tokens[last].clause
+                    && hits.of(tag).iter().any(|h| h.start == last)
+            })
+        });
+        opens(lang.invite, sentence) || opens(lang.yes, sentence + 1) || tagged
     }
 
     /// Checks the conditions beyond the parts themselves; returns the span when they hold.
@@ -909,9 +928,11 @@ impl PhraseMatcher {
         }
         // A neighbouring sentence that negates ("We do not use affiliate links.") lends nothing.
         let negating = |s: usize| {
-            hits.of(lang.negation)
-                .iter()
-                .any(|n| tokens[n.start].sentence == s && !tokens[n.start].paren)
+            hits.of(lang.negation).iter().any(|n| {
+                tokens[n.start].sentence == s
+                    && !tokens[n.start].paren
+                    && negates(lang, n, tokens, hits)
+            })
         };
         for part in &st.requires {
             let near = part.iter().any(|&set| {
@@ -978,23 +999,7 @@ impl PhraseMatcher {
                     return false;
                 }
             }
-            if hits
-                .of(lang.exception)
-                .iter()
-                .any(|e| e.start <= n.start && n.end <= e.end)
-            {
-                return false;
-            }
-            if let Some(cost) = lang.cost
-                && hits.of(cost).iter().any(|c| {
-                    c.start >= n.end
-                        && c.start - n.end <= COST_REACH
-                        && tokens[c.start].clause == t.clause
-                })
-            {
-                return false;
-            }
-            true
+            negates(lang, n, tokens, hits)
         })
     }
 
@@ -1004,43 +1009,46 @@ impl PhraseMatcher {
     /// intro that carries an inline label ("Products in this video (affiliate links):").
     pub fn is_label(&self, text: &str) -> bool {
         let text = text.trim();
-        if text.len() <= self.label_limit && self.is_any_label(text) {
+        if self.short(text, 1) && self.is_any_label(text) {
             return true;
         }
-        if let Some(cut) = text.find([':', '|', '/', '–', '—', '：', '·', '•'])
-            && cut <= self.label_limit
+        // A label is short, so only the first and last `label_limit` bytes can hold one: the
+        // searches below stay within them, whatever the length of the block.
+        let head = &text[..byte_of_char(text, self.label_limit + 3)];
+        if let Some(cut) = head.find([':', '|', '/', '–', '—', '：', '·', '•'])
             && self.is_any_label(&text[..cut])
         {
             return true;
         }
         // "(Anzeige) Die besten Zelte", "[Werbung] …": a bracketed label opening the block.
-        if let Some(inner) = leading_group(text)
+        if let Some(inner) = leading_group(head)
             && self.is_inline(inner)
         {
             return true;
         }
-        if let Some(cut) = text.find(" - ")
-            && cut <= self.label_limit
+        if let Some(cut) = head.find(" - ")
             && self.is_any_label(&text[..cut])
         {
             return true;
         }
         // The heading checks below are for short blocks only.
-        if text.len() > 2 * self.label_limit {
+        if !self.short(text, 2) {
             return self.hashtag_label(text);
         }
         // "Our top picks - includes affiliate links": a label after the last separator.
+        let chars = text.chars().count();
+        let tail = &text[byte_of_char(text, chars.saturating_sub(self.label_limit + 3))..];
         if let Some(at) = [" - ", " – ", " — ", " | ", " · ", " / "]
             .iter()
-            .filter_map(|sep| text.rfind(sep).map(|i| i + sep.len()))
+            .filter_map(|sep| tail.rfind(sep).map(|i| i + sep.len()))
             .max()
-            && self.is_inline(text[at..].trim().trim_end_matches(['.', '!', ')']))
+            && self.is_inline(tail[at..].trim().trim_end_matches(['.', '!', ')']))
         {
             return true;
         }
         // "Direct Affiliate Links", "Amazon paid links": a short heading ending with an inline
         // label of two or more words.
-        let words = if text.len() <= self.label_limit {
+        let words = if self.short(text, 1) {
             word_starts(text)
         } else {
             Vec::new()
@@ -1059,6 +1067,13 @@ impl PhraseMatcher {
         self.hashtag_label(text) || self.is_list_intro(text)
     }
 
+    /// Whether `text` has at most `times` × `label_limit` characters (counted only when its
+    /// bytes leave a doubt).
+    fn short(&self, text: &str, times: usize) -> bool {
+        let limit = self.label_limit * times;
+        text.len() <= limit || (text.len() <= limit * 4 && text.chars().count() <= limit)
+    }
+
     /// Whether `text`, as a whole, is a label or an inline label.
     fn is_any_label(&self, text: &str) -> bool {
         let key = label_key(text);
@@ -1068,12 +1083,12 @@ impl PhraseMatcher {
     /// Whether `text`, as a whole, is an inline label ("paid link", "affiliate") or, in brackets or
     /// after a separator, a label ("(Anzeige)").
     fn is_inline(&self, text: &str) -> bool {
-        text.len() <= self.label_limit && self.is_any_label(text)
+        self.short(text, 1) && self.is_any_label(text)
     }
 
     /// Whether `text`, as a whole, is an inline label proper (not a block label such as "Ad").
     fn is_inline_only(&self, text: &str) -> bool {
-        text.len() <= self.label_limit && self.inline_labels.contains(&label_key(text))
+        self.short(text, 1) && self.inline_labels.contains(&label_key(text))
     }
 
     fn hashtag_label(&self, text: &str) -> bool {
@@ -1242,13 +1257,31 @@ impl PhraseMatcher {
     /// Whether a link's whole text only names a disclosure found elsewhere ("Affiliate disclosure").
     pub fn is_link_label(&self, text: &str) -> bool {
         let text = text.trim();
-        text.len() <= self.label_limit && self.link_labels.contains(&label_key(text))
+        self.short(text, 1) && self.link_labels.contains(&label_key(text))
     }
 
     /// The ids of the languages whose wording is loaded, in file order.
     pub fn languages(&self) -> impl Iterator<Item = &str> {
         self.langs.iter().map(|l| l.id.as_str())
     }
+}
+
+/// Whether the negation hit `n` negates at all: not inside an exception phrase ("may or may
+/// not"), nor right before a `cost` term in its clause ("at no extra cost", "ohne Mehrkosten").
+fn negates(lang: &Lang, n: &Hit, tokens: &Tokens, hits: &Hits) -> bool {
+    if hits
+        .of(lang.exception)
+        .iter()
+        .any(|e| e.start <= n.start && n.end <= e.end)
+    {
+        return false;
+    }
+    let clause = tokens[n.start].clause;
+    !lang.cost.is_some_and(|cost| {
+        hits.of(cost).iter().any(|c| {
+            c.start >= n.end && c.start - n.end <= COST_REACH && tokens[c.start].clause == clause
+        })
+    })
 }
 
 /// A site named by its domain ("frugalfinch.com", "Grejguiden.dk"): words joined by dots with
@@ -1269,6 +1302,14 @@ fn domain_name(tokens: &Tokens, i: usize) -> Option<usize> {
         && last.chars().all(char::is_alphabetic)
         && tokens.lower(i).chars().count() >= 3)
         .then_some(end)
+}
+
+/// The byte offset of character number `n` of `text` (its length when it is shorter).
+fn byte_of_char(text: &str, n: usize) -> usize {
+    if n >= text.len() {
+        return text.len();
+    }
+    text.char_indices().nth(n).map_or(text.len(), |(at, _)| at)
 }
 
 /// `CommissionsEarned` → `Commissions Earned` (hashtags run words together).
@@ -1352,12 +1393,55 @@ fn site_name_hits(tokens: &Tokens, names: &SiteNames, out: &mut Vec<Hit>) {
 }
 
 /// Label comparison key: lower-cased words joined by single spaces.
+///
+/// The same words as [`tokenize`] finds, built in one pass without its bookkeeping (this runs on
+/// every short block and every link text).
 fn label_key(text: &str) -> String {
-    let tokens = tokenize(text);
-    (0..tokens.len())
-        .map(|i| tokens.lower(i))
-        .collect::<Vec<_>>()
-        .join(" ")
+    let mut out = String::with_capacity(text.len());
+    let mut word_start: Option<usize> = None;
+    let finish = |out: &mut String, start: usize, end: usize| {
+        let word = &text[start..end];
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        if (word == "t" || word == "T") && text[..start].ends_with(['\'', '’']) {
+            out.push_str("not");
+        } else {
+            push_lower(out, word);
+        }
+    };
+    for (i, c) in text.char_indices() {
+        if is_word_char(c) {
+            word_start.get_or_insert(i);
+            continue;
+        }
+        if let Some(s) = word_start.take() {
+            finish(&mut out, s, i);
+        }
+        if unspaced(c) || symbol_word(c) {
+            finish(&mut out, i, i + c.len_utf8());
+        }
+    }
+    if let Some(s) = word_start {
+        finish(&mut out, s, text.len());
+    }
+    out
+}
+
+/// Appends `word` lower-cased, with the folds [`push_token`] applies.
+fn push_lower(out: &mut String, word: &str) {
+    if word.is_ascii() {
+        out.extend(word.bytes().map(|b| b.to_ascii_lowercase() as char));
+        return;
+    }
+    for c in word.chars().flat_map(char::to_lowercase) {
+        match c {
+            '\u{307}' => {}
+            'ı' => out.push('i'),
+            'ς' => out.push('σ'),
+            c => out.push(c),
+        }
+    }
 }
 
 /// The first [`STEM_KEY`] characters of a word (all of a shorter one).
@@ -1452,6 +1536,18 @@ fn unspaced(c: char) -> bool {
     )
 }
 
+/// Letters and digits that build words: not those of unspaced scripts (a token each), nor
+/// superscript digits, which mark footnotes and legends ("Zelt¹").
+fn is_word_char(c: char) -> bool {
+    if c.is_ascii() {
+        c.is_ascii_alphanumeric()
+    } else {
+        c.is_alphanumeric()
+            && !unspaced(c)
+            && !matches!(c, '¹' | '²' | '³' | '\u{2070}'..='\u{209F}')
+    }
+}
+
 /// Symbols that are words of their own ("a small % of the price").
 fn symbol_word(c: char) -> bool {
     matches!(
@@ -1463,7 +1559,7 @@ fn symbol_word(c: char) -> bool {
 /// Splits text into lower-cased word tokens with byte offsets, sentence and clause numbers.
 fn tokenize(text: &str) -> Tokens {
     let mut tokens = Tokens {
-        list: Vec::new(),
+        list: Vec::with_capacity(text.len() / 6 + 1),
         lower: String::with_capacity(text.len()),
         questions: Vec::new(),
     };
@@ -1475,11 +1571,7 @@ fn tokenize(text: &str) -> Tokens {
     let mut chars = text.char_indices().peekable();
     let mut prev: Option<char> = None;
     while let Some((i, c)) = chars.next() {
-        let word_char = if c.is_ascii() {
-            c.is_ascii_alphanumeric()
-        } else {
-            c.is_alphanumeric() && !unspaced(c)
-        };
+        let word_char = is_word_char(c);
         // Where a token ending here stands: the state before this character changes it.
         let ctx = Ctx {
             sentence,
@@ -1582,21 +1674,16 @@ fn push_token(tokens: &mut Tokens, text: &str, start: usize, end: usize, ctx: Ct
     // "don't", "isn't": the `t` after an apostrophe is the negation "not".
     if (word == "t" || word == "T") && text[..start].ends_with(['\'', '’']) {
         tokens.lower.push_str("not");
-    } else if word.is_ascii() {
-        upper = word.bytes().any(|b| b.is_ascii_uppercase());
-        tokens
-            .lower
-            .extend(word.bytes().map(|b| b.to_ascii_lowercase() as char));
     } else {
-        upper = word.chars().any(char::is_uppercase);
-        for c in word.chars().flat_map(char::to_lowercase) {
-            match c {
-                // Turkish `İ` lower-cases to `i` + a combining dot; Greek final sigma.
-                '\u{307}' => {}
-                'ς' => tokens.lower.push('σ'),
-                c => tokens.lower.push(c),
-            }
-        }
+        upper = if word.is_ascii() {
+            word.bytes().any(|b| b.is_ascii_uppercase())
+        } else {
+            word.chars().any(char::is_uppercase)
+        };
+        // Turkish `İ` lower-cases to `i` + a combining dot, and the dotless `ı` is folded to `i`,
+        // so that `KAZANIYORUZ` (whose `I` lower-cases to `i`) meets `kazanıyoruz`; Greek final
+        // sigma.
+        push_lower(&mut tokens.lower, word);
     }
     let to = tokens.lower.len();
     tokens.list.push(Token {
@@ -1688,6 +1775,33 @@ mod tests {
     fn turkish_dotted_capital_i_lower_cases_to_plain_i() {
         let t = tokenize("İŞBİRLİĞİ");
         assert_eq!(t.lower(0), "işbirliği");
+    }
+
+    #[test]
+    fn label_keys_join_the_words_tokenize_finds() {
+        for text in [
+            "Affiliate-Links",
+            "  (Paid   link) ",
+            "Don’t earn",
+            "#Werbung | Anzeige",
+            "本記事はPRを含みます",
+            "İŞBİRLİĞİ · ΔΙΑΦΉΜΙΣΗ ΣΤΟΧΟΣ",
+            "10% off: $5",
+            "",
+        ] {
+            let t = tokenize(text);
+            let joined = (0..t.len())
+                .map(|i| t.lower(i))
+                .collect::<Vec<_>>()
+                .join(" ");
+            assert_eq!(label_key(text), joined, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn turkish_capitals_meet_lower_case_terms() {
+        let t = tokenize("KAZANIYORUZ kazanıyoruz");
+        assert_eq!(t.lower(0), t.lower(1));
     }
 
     #[test]
