@@ -757,11 +757,23 @@ impl PhraseMatcher {
             }
             let mut chosen = vec![h];
             let ok = match &st.shape {
+                // Each next part follows the previous one within its gap.
                 Shape::Ordered { parts, gaps } => {
-                    self.ordered(st, parts, gaps, 1, tokens, hits, &mut chosen)
+                    let fits = |chosen: &[Hit], h: &Hit| {
+                        let prev = chosen.last().expect("a first part");
+                        h.start >= prev.end && h.start - prev.end <= gaps[chosen.len() - 1]
+                    };
+                    self.extend(st, parts, &fits, tokens, hits, &mut chosen)
                 }
+                // Any order, no overlap, all inside `within` words.
                 Shape::AnyOrder { parts, within } => {
-                    self.any_order(st, parts, *within, 1, tokens, hits, &mut chosen)
+                    let fits = |chosen: &[Hit], h: &Hit| {
+                        let lo = chosen.iter().map(|c| c.start).min().expect("non-empty");
+                        let hi = chosen.iter().map(|c| c.end).max().expect("non-empty");
+                        !chosen.iter().any(|c| h.start < c.end && c.start < h.end)
+                            && hi.max(h.end) - lo.min(h.start) <= *within
+                    };
+                    self.extend(st, parts, &fits, tokens, hits, &mut chosen)
                 }
             };
             if let Some(span) = ok {
@@ -772,68 +784,29 @@ impl PhraseMatcher {
         out
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn ordered(
+    /// Chooses a hit for each part after those in `chosen`, in the first part's sentence, where
+    /// `fits` accepts it; returns the span of the first choice for which the form holds.
+    fn extend(
         &self,
         st: &Statement,
         parts: &[Part],
-        gaps: &[usize],
-        k: usize,
+        fits: &dyn Fn(&[Hit], &Hit) -> bool,
         tokens: &Tokens,
         hits: &Hits,
         chosen: &mut Vec<Hit>,
     ) -> Option<(usize, usize)> {
+        let k = chosen.len();
         if k == parts.len() {
             return self.holds(st, tokens, hits, chosen);
         }
-        let prev = *chosen.last().expect("a first part");
-        let sentence = tokens[prev.start].sentence;
+        let sentence = tokens[chosen[0].start].sentence;
         for &set in &parts[k] {
             for h in hits.of(set) {
-                if h.start < prev.end
-                    || h.start - prev.end > gaps[k - 1]
-                    || tokens[h.start].sentence != sentence
-                {
+                if tokens[h.start].sentence != sentence || !fits(chosen, h) {
                     continue;
                 }
                 chosen.push(*h);
-                if let Some(span) = self.ordered(st, parts, gaps, k + 1, tokens, hits, chosen) {
-                    return Some(span);
-                }
-                chosen.pop();
-            }
-        }
-        None
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    fn any_order(
-        &self,
-        st: &Statement,
-        parts: &[Part],
-        within: usize,
-        k: usize,
-        tokens: &Tokens,
-        hits: &Hits,
-        chosen: &mut Vec<Hit>,
-    ) -> Option<(usize, usize)> {
-        if k == parts.len() {
-            return self.holds(st, tokens, hits, chosen);
-        }
-        let first = chosen[0];
-        let sentence = tokens[first.start].sentence;
-        let lo = chosen.iter().map(|h| h.start).min().expect("non-empty");
-        let hi = chosen.iter().map(|h| h.end).max().expect("non-empty");
-        for &set in &parts[k] {
-            for h in hits.of(set) {
-                if tokens[h.start].sentence != sentence
-                    || chosen.iter().any(|c| h.start < c.end && c.start < h.end)
-                    || hi.max(h.end) - lo.min(h.start) > within
-                {
-                    continue;
-                }
-                chosen.push(*h);
-                if let Some(span) = self.any_order(st, parts, within, k + 1, tokens, hits, chosen) {
+                if let Some(span) = self.extend(st, parts, fits, tokens, hits, chosen) {
                     return Some(span);
                 }
                 chosen.pop();
