@@ -21,6 +21,19 @@ use std::ops::Range;
 
 use super::schema::{LanguageRule, Strength};
 
+/// Blocks up to this many bytes are looked up in, and kept in, the per-thread result cache.
+const CACHE_TEXT_MAX: usize = 400;
+/// Results kept per thread before the cache starts afresh.
+const CACHE_ENTRIES: usize = 4096;
+
+static NEXT_MATCHER_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+thread_local! {
+    /// Recent results by (matcher, text, site names) hash, with the text to rule out collisions.
+    static RESULTS: std::cell::RefCell<FxHashMap<u64, (String, Vec<StatementMatch>)>> =
+        std::cell::RefCell::new(FxHashMap::default());
+}
+
 /// Stems (`commission*`) are indexed by this many leading characters; shorter stems are rejected.
 const STEM_KEY: usize = 3;
 /// How many words before a statement a negation still applies to (within its clause).
@@ -186,8 +199,8 @@ struct Token {
     paren: bool,
     /// The word has an upper-case letter (a possible name).
     upper: bool,
-    /// A `.` follows the word directly (`site.com`).
-    dot_after: bool,
+    /// The character right after the word when it is `.` or `-` (`site.com`, `trail-notes`).
+    joint_after: u8,
     /// The lower-cased word, as a range of [`Tokens::lower`].
     lower: Range<usize>,
 }
@@ -270,6 +283,8 @@ impl Hits {
 /// Compiled disclosure wording for all languages.
 #[derive(Debug)]
 pub struct PhraseMatcher {
+    /// Tells matchers apart in the per-thread cache of results.
+    id: u64,
     langs: Vec<Lang>,
     terms: Vec<Term>,
     /// Terms by their words, so a phrase listed in several classes is matched once.
@@ -300,6 +315,7 @@ pub struct PhraseMatcher {
 impl Default for PhraseMatcher {
     fn default() -> Self {
         PhraseMatcher {
+            id: NEXT_MATCHER_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             langs: Vec::new(),
             terms: Vec::new(),
             term_ids: FxHashMap::default(),
@@ -574,6 +590,40 @@ impl PhraseMatcher {
     /// Every disclosure statement in `text`, in text order, at most one per sentence (the
     /// strongest); `names` are the site's own names (the `site_name` class).
     pub fn find_statements_with(&self, text: &str, names: &SiteNames) -> Vec<StatementMatch> {
+        // Menus, footers and widgets repeat on every page of a site: short blocks are answered
+        // from a per-thread cache of recent results.
+        if text.len() > CACHE_TEXT_MAX {
+            return self.find_uncached(text, names);
+        }
+        let key = {
+            use std::hash::{Hash, Hasher};
+            let mut h = rustc_hash::FxHasher::default();
+            self.id.hash(&mut h);
+            text.hash(&mut h);
+            names.keys().hash(&mut h);
+            h.finish()
+        };
+        let cached = RESULTS.with(|c| {
+            c.borrow()
+                .get(&key)
+                .filter(|(t, _)| t == text)
+                .map(|(_, r)| r.clone())
+        });
+        if let Some(found) = cached {
+            return found;
+        }
+        let found = self.find_uncached(text, names);
+        RESULTS.with(|c| {
+            let mut c = c.borrow_mut();
+            if c.len() >= CACHE_ENTRIES {
+                c.clear();
+            }
+            c.insert(key, (text.to_string(), found.clone()));
+        });
+        found
+    }
+
+    fn find_uncached(&self, text: &str, names: &SiteNames) -> Vec<StatementMatch> {
         let tokens = tokenize(text);
         let mut list: Vec<Hit> = Vec::new();
         for i in 0..tokens.len() {
@@ -1257,20 +1307,25 @@ fn negates(lang: &Lang, n: &Hit, tokens: &Tokens, hits: &Hits) -> bool {
     })
 }
 
-/// A site named by its domain ("frugalfinch.com", "Grejguiden.dk"): words joined by dots with
-/// nothing between them, the last one of 2 to 6 letters. Returns the end token.
+/// A site named by its domain ("frugalfinch.com", "Vareni-Snadno.cz"): words joined by dots or
+/// hyphens with nothing between them, the last joint a dot and the last word of 2 to 6 letters.
+/// Returns the end token.
 fn domain_name(tokens: &Tokens, i: usize) -> Option<usize> {
+    if i > 0 && tokens[i - 1].joint_after != 0 && tokens[i].start == tokens[i - 1].end + 1 {
+        return None; // inside a longer joined name
+    }
     let mut end = i + 1;
     while end < tokens.len()
         && tokens[end].sentence == tokens[i].sentence
         && tokens[end].start == tokens[end - 1].end + 1
-        && tokens[end - 1].dot_after
+        && tokens[end - 1].joint_after != 0
     {
         end += 1;
     }
     let last = tokens.lower(end - 1);
     let letters = last.chars().count();
     (end - i >= 2
+        && tokens[end - 2].joint_after == b'.'
         && (2..=6).contains(&letters)
         && last.chars().all(char::is_alphabetic)
         && tokens.lower(i).chars().count() >= 3)
@@ -1666,7 +1721,10 @@ fn push_token(tokens: &mut Tokens, text: &str, start: usize, end: usize, ctx: Ct
         clause: ctx.clause,
         paren: ctx.paren,
         upper,
-        dot_after: text.as_bytes().get(end) == Some(&b'.'),
+        joint_after: match text.as_bytes().get(end) {
+            Some(&b) if b == b'.' || b == b'-' => b,
+            _ => 0,
+        },
         lower: from..to,
     });
 }
@@ -1748,6 +1806,15 @@ mod tests {
     fn turkish_dotted_capital_i_lower_cases_to_plain_i() {
         let t = tokenize("İŞBİRLİĞİ");
         assert_eq!(t.lower(0), "işbirliği");
+    }
+
+    #[test]
+    fn domains_are_names_with_dots_and_hyphens() {
+        let t = tokenize("Vareni-Snadno.cz and trailnotes.net, not Affiliate-Links or e.g. this");
+        assert_eq!(domain_name(&t, 0), Some(3));
+        assert_eq!(domain_name(&t, 1), None, "inside the joined name");
+        assert_eq!(domain_name(&t, 4), Some(6));
+        assert_eq!(domain_name(&t, 7), None, "a hyphenated word without a dot");
     }
 
     #[test]
