@@ -370,7 +370,7 @@ pub fn audit_resolved(
         links: Vec::new(),
     };
     let mut first_amazon: Option<(String, String, u32)> = None;
-    for link in &page.links {
+    for (index, link) in page.links.iter().enumerate() {
         let Some(url) = &link.url else { continue };
         if !matches!(url.scheme(), "http" | "https" | "file") {
             continue;
@@ -393,7 +393,6 @@ pub fn audit_resolved(
             continue;
         };
         let link_url = url.to_string();
-        let index = link_index(page, link);
         let position = positions
             .get_or_insert_with(|| link_positions(page))
             .get(index)
@@ -676,14 +675,6 @@ fn link_positions(page: &Page) -> Vec<Option<LinkPosition>> {
         }
     }
     out
-}
-
-/// The index of `link` in `page.links` (links are visited in order, so this is cheap).
-fn link_index(page: &Page, link: &crate::page::Link) -> usize {
-    page.links
-        .iter()
-        .position(|l| std::ptr::eq(l, link))
-        .expect("the link is one of the page's")
 }
 
 /// A label that discloses this one link: "(paid link)" in or right beside it, or a marker that a

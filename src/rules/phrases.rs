@@ -410,12 +410,7 @@ impl PhraseMatcher {
                         Shape::Ordered { parts, gaps }
                     }
                     (None, false) => {
-                        let parts = st
-                            .all
-                            .iter()
-                            .map(|p| parse_part(p, &sets))
-                            .collect::<Result<Vec<_>, _>>()
-                            .map_err(bad)?;
+                        let parts = parse_parts(&st.all, &sets).map_err(bad)?;
                         let within = st.within.ok_or_else(|| {
                             bad("`all` needs `within`, the longest span in words".into())
                         })?;
@@ -426,26 +421,9 @@ impl PhraseMatcher {
                     }
                     (None, true) => return Err(bad("needs a `pattern` or `all`".into())),
                 };
-                let requires = st
-                    .requires
-                    .iter()
-                    .map(|p| parse_part(p, &sets))
-                    .collect::<Result<Vec<_>, _>>()
-                    .map_err(bad)?;
-                let unless = st
-                    .unless
-                    .iter()
-                    .map(|p| parse_part(p, &sets))
-                    .collect::<Result<Vec<_>, _>>()
-                    .map_err(bad)?
-                    .concat();
-                let blocked = st
-                    .blocked_by
-                    .iter()
-                    .map(|p| parse_part(p, &sets))
-                    .collect::<Result<Vec<_>, _>>()
-                    .map_err(bad)?
-                    .concat();
+                let requires = parse_parts(&st.requires, &sets).map_err(bad)?;
+                let unless = parse_parts(&st.unless, &sets).map_err(bad)?.concat();
+                let blocked = parse_parts(&st.blocked_by, &sets).map_err(bad)?.concat();
                 let uses_names = shape
                     .parts()
                     .iter()
@@ -1509,6 +1487,11 @@ fn parse_part(piece: &str, sets: &HashMap<&str, usize>) -> Result<Part, String> 
             })
         })
         .collect()
+}
+
+/// Parses a list of parts (`requires`, `unless`, `blocked_by`).
+fn parse_parts(list: &[String], sets: &HashMap<&str, usize>) -> Result<Vec<Part>, String> {
+    list.iter().map(|p| parse_part(p, sets)).collect()
 }
 
 /// Parses `self ~4 earn ~6 money` into parts and the gaps between them.
