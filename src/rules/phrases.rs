@@ -785,11 +785,21 @@ impl PhraseMatcher {
             }
             let mut chosen = vec![h];
             let ok = match &st.shape {
-                // Each next part follows the previous one within its gap.
+                // Each next part follows the previous one within its gap; words of an aside in
+                // brackets do not count ("affiliate ads (Amazon, eBay) are used").
                 Shape::Ordered { parts, gaps } => {
                     let fits = |chosen: &[Hit], h: &Hit| {
                         let prev = chosen.last().expect("a first part");
-                        h.start >= prev.end && h.start - prev.end <= gaps[chosen.len() - 1]
+                        if h.start < prev.end {
+                            return false;
+                        }
+                        let gap = h.start - prev.end;
+                        let gap = if gap > gaps[chosen.len() - 1] {
+                            gap - (prev.end..h.start).filter(|&i| tokens[i].paren).count()
+                        } else {
+                            gap
+                        };
+                        gap <= gaps[chosen.len() - 1]
                     };
                     self.extend(st, parts, &fits, tokens, hits, &mut chosen)
                 }
