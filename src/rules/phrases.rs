@@ -213,6 +213,8 @@ struct Tokens {
     lower: String,
     /// Per sentence: whether it ends with a question mark.
     questions: Vec<bool>,
+    /// Per sentence: its tokens, `first..last + 1` (empty for a sentence without words).
+    spans: Vec<Range<usize>>,
 }
 
 impl Tokens {
@@ -222,6 +224,11 @@ impl Tokens {
 
     fn lower(&self, i: usize) -> &str {
         &self.lower[self.list[i].lower.clone()]
+    }
+
+    /// The tokens of sentence `s`, when it has any.
+    fn sentence(&self, s: usize) -> Option<Range<usize>> {
+        self.spans.get(s).filter(|r| r.start < r.end).cloned()
     }
 }
 
@@ -863,13 +870,12 @@ impl PhraseMatcher {
         tokens: &Tokens,
         hits: &Hits,
     ) -> bool {
-        let first_of = |s: usize| tokens.list.iter().position(|t| t.sentence == s);
         let opens = |set: Option<usize>, s: usize| {
-            set.zip(first_of(s))
-                .is_some_and(|(set, first)| hits.of(set).iter().any(|h| h.start == first))
+            set.zip(tokens.sentence(s))
+                .is_some_and(|(set, span)| hits.of(set).iter().any(|h| h.start == span.start))
         };
         let tagged = lang.tag.is_some_and(|tag| {
-            let last = tokens.list.iter().rposition(|t| t.sentence == sentence);
+            let last = tokens.sentence(sentence).map(|span| span.end - 1);
             last.is_some_and(|last| {
                 last > 0
                     && tokens[last - 1].sentence == sentence
@@ -1270,11 +1276,6 @@ impl PhraseMatcher {
         let text = text.trim();
         self.short(text, 1) && self.link_labels.contains(&label_key(text))
     }
-
-    /// The ids of the languages whose wording is loaded, in file order.
-    pub fn languages(&self) -> impl Iterator<Item = &str> {
-        self.langs.iter().map(|l| l.id.as_str())
-    }
 }
 
 /// Whether the negation hit `n` negates at all: not inside an exception phrase ("may or may
@@ -1583,6 +1584,7 @@ fn tokenize(text: &str) -> Tokens {
         list: Vec::with_capacity(text.len() / 6 + 1),
         lower: String::with_capacity(text.len()),
         questions: Vec::new(),
+        spans: Vec::new(),
     };
     let mut sentence = 0;
     let mut clause = 0;
@@ -1637,9 +1639,12 @@ fn tokenize(text: &str) -> Tokens {
                     paren = paren.saturating_sub(1);
                 } else {
                     let rest = &text[i + c.len_utf8()..];
-                    let next_dash = rest.find(['—', '–']);
-                    let next_end = rest.find(['.', '!', '?', '\n', '。', ';']);
-                    if next_dash.is_some_and(|d| next_end.is_none_or(|e| d < e)) {
+                    // Looks no further than the next dash, so a text of many dashes stays
+                    // linear.
+                    let closes = rest
+                        .find(['—', '–'])
+                        .is_some_and(|d| !rest[..d].contains(['.', '!', '?', '\n', '。', ';']));
+                    if closes {
                         dash_open = true;
                         paren += 1;
                     }
@@ -1670,6 +1675,15 @@ fn tokenize(text: &str) -> Tokens {
     tokens
         .questions
         .resize(sentences.max(tokens.questions.len()), false);
+    tokens.spans = vec![0..0; sentences];
+    for (i, t) in tokens.list.iter().enumerate() {
+        let span = &mut tokens.spans[t.sentence];
+        if span.start == span.end {
+            *span = i..i + 1;
+        } else {
+            span.end = i + 1;
+        }
+    }
     tokens
 }
 
@@ -1725,14 +1739,8 @@ fn push_token(tokens: &mut Tokens, text: &str, start: usize, end: usize, ctx: Ct
 /// The byte range of sentence number `sentence`, trimmed of separators.
 fn sentence_range(text: &str, tokens: &Tokens, sentence: usize) -> Range<usize> {
     let list = &tokens.list;
-    let first = list
-        .iter()
-        .position(|t| t.sentence == sentence)
-        .expect("sentence has a token");
-    let last = list
-        .iter()
-        .rposition(|t| t.sentence == sentence)
-        .expect("sentence has a token");
+    let span = tokens.sentence(sentence).expect("sentence has a token");
+    let (first, last) = (span.start, span.end - 1);
     let mut end = list[last].end;
     // Keep the sentence's closing punctuation.
     if let Some(c) = text[end..].chars().next()
