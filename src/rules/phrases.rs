@@ -285,6 +285,15 @@ impl Hits {
         let to = self.list.partition_point(|h| h.set <= set);
         &self.list[from..to]
     }
+
+    /// The hits of `set` that start at a token in `range`: checks look only where they can
+    /// succeed, so a long block costs linear time, not a scan of all its hits per candidate.
+    fn starting(&self, set: usize, range: Range<usize>) -> &[Hit] {
+        let all = self.of(set);
+        let from = all.partition_point(|h| h.start < range.start);
+        let to = all.partition_point(|h| h.start < range.end);
+        &all[from..to.max(from)]
+    }
 }
 
 /// Compiled disclosure wording for all languages.
@@ -844,10 +853,10 @@ impl PhraseMatcher {
         if k == parts.len() {
             return self.holds(st, tokens, hits, chosen);
         }
-        let sentence = tokens[chosen[0].start].sentence;
+        let sentence = tokens.sentence(tokens[chosen[0].start].sentence)?;
         for &set in &parts[k] {
-            for h in hits.of(set) {
-                if tokens[h.start].sentence != sentence || !fits(chosen, h) {
+            for h in hits.starting(set, sentence.clone()) {
+                if !fits(chosen, h) {
                     continue;
                 }
                 chosen.push(*h);
@@ -871,8 +880,9 @@ impl PhraseMatcher {
         hits: &Hits,
     ) -> bool {
         let opens = |set: Option<usize>, s: usize| {
-            set.zip(tokens.sentence(s))
-                .is_some_and(|(set, span)| hits.of(set).iter().any(|h| h.start == span.start))
+            set.zip(tokens.sentence(s)).is_some_and(|(set, span)| {
+                !hits.starting(set, span.start..span.start + 1).is_empty()
+            })
         };
         let tagged = lang.tag.is_some_and(|tag| {
             let last = tokens.sentence(sentence).map(|span| span.end - 1);
@@ -880,7 +890,7 @@ impl PhraseMatcher {
                 last > 0
                     && tokens[last - 1].sentence == sentence
                     && tokens[last - 1].clause != tokens[last].clause
-                    && hits.of(tag).iter().any(|h| h.start == last)
+                    && !hits.starting(tag, last..last + 1).is_empty()
             })
         });
         opens(lang.invite, sentence) || opens(lang.yes, sentence + 1) || tagged
@@ -897,26 +907,26 @@ impl PhraseMatcher {
         let start = chosen.iter().map(|h| h.start).min()?;
         let end = chosen.iter().map(|h| h.end).max()?;
         let sentence = tokens[start].sentence;
+        let sent = tokens.sentence(sentence)?;
         let lang = &self.langs[st.lang];
         let inside_parts = |i: usize| chosen.iter().any(|c| c.start <= i && i < c.end);
         // "at no extra cost to you": the `you` of a cost phrase is nobody who earns.
         let after_cost = |i: usize| {
             lang.cost.is_some_and(|cost| {
-                hits.of(cost)
+                hits.starting(cost, sent.start..i)
                     .iter()
-                    .any(|c| c.start < i && i <= c.end + COST_REACH)
+                    .any(|c| i <= c.end + COST_REACH)
             })
         };
         // "we often, but not always, receive": an exception phrase is an aside.
         let in_exception = |i: usize| {
-            hits.of(lang.exception)
+            hits.starting(lang.exception, sent.start..i + 1)
                 .iter()
-                .any(|e| e.start <= i && i < e.end)
+                .any(|e| i < e.end)
         };
         for &set in &st.blocked {
-            if hits.of(set).iter().any(|h| {
-                h.start >= start
-                    && h.end <= end
+            if hits.starting(set, start..end).iter().any(|h| {
+                h.end <= end
                     && !inside_parts(h.start)
                     && !tokens[h.start].paren
                     && !after_cost(h.start)
@@ -926,16 +936,12 @@ impl PhraseMatcher {
             }
         }
         for &set in &st.unless {
-            if hits
-                .of(set)
-                .iter()
-                .any(|h| tokens[h.start].sentence == sentence)
-            {
+            if !hits.starting(set, sent.clone()).is_empty() {
                 return None;
             }
         }
         if let Some(wh) = lang.wh
-            && hits.of(wh).iter().any(|w| {
+            && hits.starting(wh, sent.start..start).iter().any(|w| {
                 w.end <= start
                     && start - w.end <= 1
                     && tokens[w.start].clause == tokens[start].clause
@@ -945,20 +951,23 @@ impl PhraseMatcher {
         }
         // A neighbouring sentence that negates ("We do not use affiliate links.") lends nothing.
         let negating = |s: usize| {
-            hits.of(lang.negation).iter().any(|n| {
-                tokens[n.start].sentence == s
-                    && !tokens[n.start].paren
-                    && negates(lang, n, tokens, hits)
+            tokens.sentence(s).is_some_and(|span| {
+                hits.starting(lang.negation, span)
+                    .iter()
+                    .any(|n| !tokens[n.start].paren && negates(lang, n, tokens, hits))
             })
         };
+        // The sentence and its neighbours in the block.
+        let near_from = sentence
+            .checked_sub(1)
+            .and_then(|s| tokens.sentence(s))
+            .map_or(sent.start, |s| s.start);
+        let near_to = tokens.sentence(sentence + 1).map_or(sent.end, |s| s.end);
         for part in &st.requires {
             let near = part.iter().any(|&set| {
-                hits.of(set).iter().any(|h| {
+                hits.starting(set, near_from..near_to).iter().any(|h| {
                     let s = tokens[h.start].sentence;
-                    s + 1 >= sentence
-                        && s <= sentence + 1
-                        && !inside_parts(h.start)
-                        && (s == sentence || !negating(s))
+                    !inside_parts(h.start) && (s == sentence || !negating(s))
                 })
             });
             if !near {
@@ -976,23 +985,25 @@ impl PhraseMatcher {
     /// a `cost` term ("no extra cost").
     fn negated(&self, lang: &Lang, start: usize, end: usize, tokens: &Tokens, hits: &Hits) -> bool {
         let sentence = tokens[start].sentence;
+        let Some(sent) = tokens.sentence(sentence) else {
+            return false;
+        };
         let clause = tokens[start].clause;
+        let breaks_between = |from: usize, to: usize| {
+            from < to && !hits.starting(lang.clause_break, from..to).is_empty()
+        };
         if let Some(set) = lang.neg_subject
-            && hits.of(set).iter().any(|n| {
+            && hits.starting(set, sent.start..start).iter().any(|n| {
                 n.end <= start
-                    && tokens[n.start].sentence == sentence
                     && tokens[n.start].clause == clause
                     && !tokens[n.start].paren
-                    && !hits
-                        .of(lang.clause_break)
-                        .iter()
-                        .any(|b| b.start >= n.end && b.start < start)
+                    && !breaks_between(n.end, start)
             })
         {
             return true;
         }
         let from = start.saturating_sub(NEGATION_REACH);
-        hits.of(lang.negation).iter().any(|n| {
+        hits.starting(lang.negation, sent).iter().any(|n| {
             let t = &tokens[n.start];
             // A negation that opens the sentence ("None of the links …") reaches its whole clause.
             let opens = n.start == 0 || tokens[n.start - 1].sentence != sentence;
@@ -1007,12 +1018,7 @@ impl PhraseMatcher {
             }
             if n.start < start {
                 // Before the statement: only within its clause, with no clause break between.
-                if t.clause != tokens[start].clause
-                    || hits
-                        .of(lang.clause_break)
-                        .iter()
-                        .any(|b| b.start >= n.end && b.start < start)
-                {
+                if t.clause != tokens[start].clause || breaks_between(n.end, start) {
                     return false;
                 }
             }
@@ -1281,18 +1287,21 @@ impl PhraseMatcher {
 /// Whether the negation hit `n` negates at all: not inside an exception phrase ("may or may
 /// not"), nor right before a `cost` term in its clause ("at no extra cost", "ohne Mehrkosten").
 fn negates(lang: &Lang, n: &Hit, tokens: &Tokens, hits: &Hits) -> bool {
+    let from = tokens
+        .sentence(tokens[n.start].sentence)
+        .map_or(0, |s| s.start);
     if hits
-        .of(lang.exception)
+        .starting(lang.exception, from..n.start + 1)
         .iter()
-        .any(|e| e.start <= n.start && n.end <= e.end)
+        .any(|e| n.end <= e.end)
     {
         return false;
     }
     let clause = tokens[n.start].clause;
     !lang.cost.is_some_and(|cost| {
-        hits.of(cost).iter().any(|c| {
-            c.start >= n.end && c.start - n.end <= COST_REACH && tokens[c.start].clause == clause
-        })
+        hits.starting(cost, n.end..n.end + COST_REACH + 1)
+            .iter()
+            .any(|c| tokens[c.start].clause == clause)
     })
 }
 
