@@ -15,8 +15,8 @@ use url::Url;
 
 use affcheck::baseline::Baseline;
 use affcheck::config::Config;
-use affcheck::crawl::fetch::FetchConfig;
 use affcheck::crawl::{self, CrawlOptions, Observer, Outputs, Progress};
+use affcheck::fetch::FetchConfig;
 use affcheck::findings::PageReport;
 use affcheck::input::{DEFAULT_MAX_PAGE_BYTES, USER_AGENT};
 

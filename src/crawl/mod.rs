@@ -10,11 +10,8 @@
 //! like a cloaked affiliate link is requested without following it, so its `Location` can be
 //! classified.
 
-pub mod fetch;
-pub mod robots;
 pub mod sitemap;
 pub mod state;
-pub mod urls;
 
 use std::collections::{HashSet, VecDeque};
 use std::fs::{File, OpenOptions};
@@ -31,14 +28,14 @@ use tokio::task::JoinSet;
 use url::Url;
 
 use crate::document::Document;
+use crate::fetch::robots::{self, RobotsCache};
+use crate::fetch::{self, Failure, FetchConfig, Fetcher, Want};
 use crate::findings::{self, AuditOptions, PageReport, Rule};
 use crate::page;
 use crate::report::{CsvReport, Summary, rule_counts};
 use crate::rules::Ruleset;
-use fetch::{Failure, FetchConfig, Fetcher, Want};
-use robots::RobotsCache;
+use crate::scope::{Scope, normalize};
 use state::{DoneKind, Journal};
-use urls::{Scope, normalize};
 
 /// Redirect chains longer than this are reported as errors.
 pub const MAX_REDIRECTS: u32 = 10;

@@ -7,7 +7,7 @@ use std::time::Duration;
 use tokio::sync::OnceCell;
 use url::Url;
 
-use super::fetch::{Failure, Fetcher, Want};
+use super::{Failure, Fetcher, Want};
 
 /// The rules of one origin.
 #[derive(Debug)]

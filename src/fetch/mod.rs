@@ -1,7 +1,10 @@
-//! Polite HTTP fetching: per-host and global limits on requests in flight, a minimum gap between
+//! The one HTTP fetch layer of affcheck (`check URL`, the crawl, robots.txt, sitemaps and
+//! cloaked-link lookups). Polite HTTP fetching: per-host and global limits on requests in flight, a minimum gap between
 //! requests to one host, bounded retries with exponential backoff honouring `Retry-After`, and
 //! response bodies capped after decompression. Redirects are never followed here: the crawler
 //! decides what to do with each `Location`.
+
+pub mod robots;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -208,7 +211,7 @@ impl Fetcher {
         let wait = match value.trim().parse::<u64>() {
             Ok(secs) => Duration::from_secs(secs),
             Err(_) => {
-                let when = httpdate_parse(value)?;
+                let when = httpdate::parse_http_date(value.trim()).ok()?;
                 when.duration_since(std::time::SystemTime::now())
                     .unwrap_or_default()
             }
@@ -333,55 +336,9 @@ fn describe(e: &reqwest::Error) -> (String, bool) {
     )
 }
 
-/// Parses an IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`), the form `Retry-After` dates take.
-fn httpdate_parse(s: &str) -> Option<std::time::SystemTime> {
-    let parts: Vec<&str> = s.split_whitespace().collect();
-    if parts.len() != 6 || parts[5] != "GMT" {
-        return None;
-    }
-    let day: u64 = parts[1].parse().ok()?;
-    let month = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ]
-    .iter()
-    .position(|m| *m == parts[2])? as u64
-        + 1;
-    let year: u64 = parts[3].parse().ok()?;
-    let hms: Vec<u64> = parts[4]
-        .split(':')
-        .map(|p| p.parse().ok())
-        .collect::<Option<_>>()?;
-    if hms.len() != 3 || !(1..=31).contains(&day) || year < 1970 {
-        return None;
-    }
-    // Days from 1970-01-01 to the date (civil-from-days inverse, Howard Hinnant's algorithm).
-    let (y, m) = if month <= 2 {
-        (year - 1, month + 9)
-    } else {
-        (year, month - 3)
-    };
-    let era = y / 400;
-    let yoe = y - era * 400;
-    let doy = (153 * m + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
-    let secs = days * 86_400 + hms[0] * 3600 + hms[1] * 60 + hms[2];
-    Some(std::time::UNIX_EPOCH + Duration::from_secs(secs))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn http_dates_parse() {
-        let t = httpdate_parse("Sun, 06 Nov 1994 08:49:37 GMT").unwrap();
-        assert_eq!(
-            t.duration_since(std::time::UNIX_EPOCH).unwrap().as_secs(),
-            784_111_777
-        );
-        assert!(httpdate_parse("tomorrow").is_none());
-    }
 
     #[test]
     fn html_types() {
