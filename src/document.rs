@@ -34,6 +34,16 @@ pub enum Skip {
     Binary,
 }
 
+impl Skip {
+    /// The summary's breakdown key for this reason.
+    pub fn key(&self) -> &'static str {
+        match self {
+            Skip::NotHtml(_) => "not HTML",
+            Skip::Binary => "binary",
+        }
+    }
+}
+
 /// A decoded document.
 #[derive(Debug)]
 pub struct Decoded<'a> {
@@ -46,6 +56,21 @@ pub struct Decoded<'a> {
 }
 
 impl Document {
+    /// A document holding `html` as the page at `url` (relative links resolve against it). For
+    /// library callers and tests that have the markup in hand.
+    ///
+    /// # Panics
+    /// When `url` is not an absolute URL.
+    pub fn from_html(url: &str, html: impl Into<String>) -> Document {
+        let base = Url::parse(url).expect("Document::from_html needs an absolute URL");
+        Document {
+            display: base.to_string(),
+            base: Some(base),
+            bytes: html.into().into_bytes(),
+            content_type: None,
+        }
+    }
+
     /// Whether this document should be parsed as HTML, and why not.
     pub fn check_html(&self) -> Result<(), Skip> {
         if let Some(ct) = &self.content_type {

@@ -10,7 +10,7 @@
 
 use std::fmt;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use url::Url;
 
 use crate::page::{Page, Visibility};
@@ -20,7 +20,7 @@ use crate::rules::{LinkClass, Ruleset, SiteNames, Strength};
 pub const EXCERPT_CHARS: usize = 120;
 
 /// How serious a finding is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     /// Worth knowing; off unless asked for.
@@ -56,7 +56,7 @@ impl fmt::Display for Severity {
 }
 
 /// A rule a finding breaks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Rule {
     /// An affiliate link with no disclosure anywhere on the page.
@@ -157,7 +157,7 @@ impl fmt::Display for Rule {
 }
 
 /// One violation: a row of the CSV report.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Finding {
     /// What the report shows as the page.
     pub page_url: String,
@@ -176,17 +176,17 @@ pub struct Finding {
     /// The nearest disclosure text, at most [`EXCERPT_CHARS`] characters.
     pub disclosure_excerpt: String,
     /// Strength of the disclosure in `disclosure_excerpt`, when there is one.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disclosure_strength: Option<Strength>,
     /// The wording rule that recognised that disclosure (`en/self-earns-money`, `label/block` …).
-    #[serde(skip_serializing_if = "String::is_empty")]
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub disclosure_rule: String,
     /// What is wrong and what to do.
     pub message: String,
 }
 
 /// How an affiliate link stands: compliant or the rule it breaks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum LinkStatus {
     /// A visible disclosure comes before it.
@@ -205,7 +205,7 @@ impl fmt::Display for LinkStatus {
 }
 
 /// An affiliate link found on a page, compliant or not (a row of `--inventory`).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct AffiliateLink {
     /// The absolute URL.
     pub link_url: String,
@@ -233,7 +233,7 @@ pub struct AffiliateLink {
 }
 
 /// Everything the audit found on one page.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PageReport {
     /// What the report shows as the page.
     pub page_url: String,

@@ -1,13 +1,21 @@
 //! The *input* stage: what the user names on the command line (URLs, files, folders, standard input)
 //! becomes a stream of [`Source`]s, each read into a [`Document`].
 
+use std::collections::HashMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use url::Url;
 
-use crate::document::Document;
+use crate::audit::Auditor;
+use crate::document::{Document, Skip};
+use crate::fetch::redirects::{Redirects, get_following};
+use crate::fetch::robots::{self, RobotsCache};
+use crate::fetch::{FetchConfig, Fetcher, Want};
+use crate::findings::PageReport;
+use crate::scope::Scope;
 
 /// Largest page read by default (5 MB).
 pub const DEFAULT_MAX_PAGE_BYTES: u64 = 5 * 1024 * 1024;
@@ -83,6 +91,14 @@ pub enum InputError {
 }
 
 impl InputError {
+    /// The HTTP status, when a server answered with an error.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            InputError::Status { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+
     /// The file, folder or URL the error is about.
     pub fn target(&self) -> &str {
         match self {
@@ -339,25 +355,50 @@ fn percent_path(rel: &str) -> String {
     out
 }
 
-/// Reads sources into documents; holds the HTTP client (created on first use).
-#[derive(Debug)]
+/// Reads sources into documents. URLs go through the one HTTP layer of [`crate::fetch`] (the same
+/// retry, size and timeout policy as the crawl), set up on first use.
 pub struct Reader {
-    client: std::sync::OnceLock<Result<reqwest::blocking::Client, String>>,
-    timeout: Duration,
+    fetch: FetchConfig,
     max_bytes: u64,
+    web: OnceLock<Result<Web, String>>,
+}
+
+impl std::fmt::Debug for Reader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Reader")
+            .field("fetch", &self.fetch)
+            .field("max_bytes", &self.max_bytes)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What reading URLs needs: an async runtime, the fetcher, robots.txt rules for cloaked-link
+/// lookups, and one redirect resolver per site, shared by the pages of a run.
+struct Web {
+    runtime: tokio::runtime::Runtime,
+    fetcher: Arc<Fetcher>,
+    robots: Arc<RobotsCache>,
+    agent: String,
+    sites: Mutex<HashMap<String, Arc<Redirects>>>,
 }
 
 impl Reader {
-    /// A reader with a per-request timeout and a page size limit.
+    /// A reader with a time limit per request and a page size limit (files and responses), and
+    /// the fetch layer's other defaults ([`FetchConfig::new`]).
     pub fn new(timeout: Duration, max_bytes: u64) -> Self {
+        Self::with_fetch(FetchConfig::new(timeout, max_bytes))
+    }
+
+    /// A reader fetching URLs with `fetch` (its `max_bytes` also caps files).
+    pub fn with_fetch(fetch: FetchConfig) -> Self {
         Reader {
-            client: std::sync::OnceLock::new(),
-            timeout,
-            max_bytes,
+            max_bytes: fetch.max_bytes,
+            fetch,
+            web: OnceLock::new(),
         }
     }
 
-    /// Reads one source.
+    /// Reads one file or standard input. URLs are read by [`Reader::read_url`].
     pub fn read(&self, source: &Source) -> Result<Document, InputError> {
         match source {
             Source::File {
@@ -387,58 +428,115 @@ impl Reader {
                     content_type: None,
                 })
             }
-            Source::Url(url) => self.fetch(url),
+            Source::Url(url) => Err(InputError::BadTarget {
+                target: url.to_string(),
+                reason: "URLs are read with Reader::read_url".into(),
+            }),
         }
     }
 
-    fn fetch(&self, url: &Url) -> Result<Document, InputError> {
+    /// Fetches a page (following redirects, at most ten) and audits it as the crawl does: its
+    /// same-site cloaked links are requested without following them, so they are classified by
+    /// where they lead. The page is reported under `url`, its links resolve against the final URL.
+    /// `Ok(Err(…))` is a response that is not an HTML page.
+    pub fn read_url(
+        &self,
+        url: &Url,
+        auditor: &Auditor,
+    ) -> Result<Result<PageReport, (String, Skip)>, InputError> {
         let target = url.to_string();
-        let client = self
-            .client
-            .get_or_init(|| {
-                reqwest::blocking::Client::builder()
-                    .user_agent(USER_AGENT)
-                    .timeout(self.timeout)
-                    .redirect(reqwest::redirect::Policy::limited(10))
-                    .build()
-                    .map_err(|e| e.to_string())
-            })
+        let web = self
+            .web
+            .get_or_init(|| Web::new(&self.fetch))
             .as_ref()
             .map_err(|message| InputError::Fetch {
                 target: target.clone(),
                 message: message.clone(),
             })?;
-        let response = client
-            .get(url.clone())
-            .header(
-                reqwest::header::ACCEPT,
-                "text/html,application/xhtml+xml;q=0.9,*/*;q=0.1",
-            )
-            .send()
-            .map_err(|e| InputError::Fetch {
-                target: target.clone(),
-                message: error_chain(&e),
-            })?;
-        let status = response.status();
-        if !status.is_success() {
-            return Err(InputError::Status {
-                target,
-                status: status.as_u16(),
-            });
-        }
-        let final_url = response.url().clone();
-        let content_type = response
-            .headers()
-            .get(reqwest::header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string);
-        let bytes = read_capped(response, self.max_bytes, &target)?;
-        Ok(Document {
-            display: target,
-            base: Some(final_url),
-            bytes,
-            content_type,
+        web.runtime.block_on(async {
+            let (final_url, f) =
+                get_following(&web.fetcher, url, Want::Page)
+                    .await
+                    .map_err(|e| match e.status {
+                        Some(status) => InputError::Status {
+                            target: target.clone(),
+                            status,
+                        },
+                        None => InputError::Fetch {
+                            target: target.clone(),
+                            message: e.message,
+                        },
+                    })?;
+            if !(200..300).contains(&f.status) {
+                return Err(InputError::Status {
+                    target,
+                    status: f.status,
+                });
+            }
+            let doc = Document {
+                display: target,
+                base: Some(final_url.clone()),
+                bytes: f.body.unwrap_or_default(),
+                content_type: f.content_type,
+            };
+            // Parsing runs on this (pipeline worker) thread, not on the runtime's.
+            let page = match auditor.parse(&doc) {
+                Ok(page) => page,
+                Err(skip) => return Ok(Err((doc.display, skip))),
+            };
+            drop(doc);
+            let redirects = web.site(url, &final_url);
+            let cloaked = auditor.cloaked_links(&page, |u| redirects.is_same_site(u));
+            redirects.probe_all(cloaked).await;
+            Ok(Ok(auditor.audit_page(&page, &*redirects)))
         })
+    }
+}
+
+impl Web {
+    fn new(config: &FetchConfig) -> Result<Web, String> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .map_err(|e| format!("cannot start the async runtime: {e}"))?;
+        // The client's connection pool belongs to the runtime it is first used on.
+        let fetcher = {
+            let _guard = runtime.enter();
+            Fetcher::new(config.clone())?
+        };
+        Ok(Web {
+            runtime,
+            fetcher: Arc::new(fetcher),
+            robots: Arc::default(),
+            agent: robots::agent_token(&config.user_agent).to_string(),
+            sites: Mutex::default(),
+        })
+    }
+
+    /// The resolver of the site `url` is on (its host and www. twin, and those of the final URL
+    /// after redirects), shared by every page of that site in this run.
+    fn site(&self, url: &Url, final_url: &Url) -> Arc<Redirects> {
+        let host = |u: &Url| {
+            u.host_str()
+                .unwrap_or("")
+                .trim_start_matches("www.")
+                .to_string()
+        };
+        let key = format!("{} {}", host(url), host(final_url));
+        self.sites
+            .lock()
+            .expect("poisoned")
+            .entry(key)
+            .or_insert_with(|| {
+                let scope = Scope::new(&[url.clone(), final_url.clone()], false, vec![], vec![]);
+                Arc::new(Redirects::new(
+                    self.fetcher.clone(),
+                    Some((self.robots.clone(), self.agent.clone())),
+                    scope,
+                ))
+            })
+            .clone()
     }
 }
 
@@ -459,21 +557,6 @@ fn read_capped(reader: impl Read, limit: u64, target: &str) -> Result<Vec<u8>, I
         });
     }
     Ok(bytes)
-}
-
-/// An error and its causes on one line (reqwest's top-level message alone says little).
-fn error_chain(err: &dyn std::error::Error) -> String {
-    let mut out = err.to_string();
-    let mut cause = err.source();
-    while let Some(c) = cause {
-        let text = c.to_string();
-        if !out.contains(&text) {
-            out.push_str(": ");
-            out.push_str(&text);
-        }
-        cause = c.source();
-    }
-    out
 }
 
 #[cfg(test)]

@@ -1,36 +1,25 @@
 //! Runs the stages over many pages on all cores while keeping the output in input order.
 //!
 //! One thread expands targets into sources, worker threads read, parse and audit, and the calling
-//! thread receives outcomes in source order. Channels are bounded, so at most a few pages per worker
+//! thread receives the events in source order. Channels are bounded, so at most a few pages per worker
 //! are in memory at once, however large the folder.
 
 use std::collections::BTreeMap;
 
 use crossbeam_channel::bounded;
 
+use std::io;
+
+use crate::audit::Auditor;
 use crate::document::{Document, Skip};
 use crate::findings::{self, AuditOptions, PageReport};
 use crate::input::{InputError, Reader, Source};
 use crate::page;
 use crate::rules::Ruleset;
+use crate::sink::{Event, Failure, NotAudited, Sink};
 
-/// What became of one source.
-#[derive(Debug)]
-pub enum Outcome {
-    /// The page was audited.
-    Audited(PageReport),
-    /// The document was read but is not HTML.
-    Skipped {
-        /// The page as the report would show it.
-        page: String,
-        /// Why.
-        reason: Skip,
-    },
-    /// The target or page could not be read.
-    Failed(InputError),
-}
-
-/// Audits one document: the entry point for any input (files, fetched pages, crawls, archives).
+/// Audits one document: kept for the WARC reader until it moves to [`Auditor`].
+#[doc(hidden)]
 pub fn audit_document(
     doc: &Document,
     rules: &Ruleset,
@@ -41,35 +30,67 @@ pub fn audit_document(
     Ok(findings::audit(&page, rules, opts))
 }
 
-/// Reads and audits every source with `threads` workers, handing outcomes to `on_outcome` in the
-/// order of `sources`.
+/// The event for a document that is not HTML.
+pub fn not_audited(page: String, reason: &Skip) -> Event {
+    Event::NotAudited(NotAudited {
+        page,
+        reason: reason.to_string(),
+        key: reason.key().to_string(),
+        skipped: true,
+    })
+}
+
+/// The event for a source that could not be read.
+pub fn failed(err: &InputError) -> Event {
+    Event::Failed(Failure {
+        target: err.target().to_string(),
+        message: err.to_string(),
+        status: err.status(),
+        attempts: 1,
+    })
+}
+
+/// Reads and audits every source with `threads` workers, handing the events to `sink` in the
+/// order of `sources`. URL sources are audited with their cloaked links resolved (see
+/// [`Reader::read_url`]). Stops feeding the sink at its first error, and returns it.
 pub fn run<I>(
     sources: I,
     reader: &Reader,
-    rules: &Ruleset,
-    opts: AuditOptions,
+    auditor: &Auditor,
     threads: usize,
-    on_outcome: impl FnMut(Outcome),
-) where
+    sink: &mut dyn Sink,
+) -> io::Result<()>
+where
     I: Iterator<Item = Result<Source, InputError>> + Send,
 {
     let threads = threads.max(1);
+    let mut result = Ok(());
     ordered_map(
         sources,
         threads,
         threads * 2,
-        |source| match source.and_then(|s| reader.read(&s)) {
-            Err(err) => Outcome::Failed(err),
-            Ok(doc) => match audit_document(&doc, rules, &opts) {
-                Ok(report) => Outcome::Audited(report),
-                Err(reason) => Outcome::Skipped {
-                    page: doc.display.clone(),
-                    reason,
+        |source| match source {
+            Err(err) => failed(&err),
+            Ok(Source::Url(url)) => match reader.read_url(&url, auditor) {
+                Ok(Ok(report)) => Event::Audited(report),
+                Ok(Err((page, reason))) => not_audited(page, &reason),
+                Err(err) => failed(&err),
+            },
+            Ok(source) => match reader.read(&source) {
+                Err(err) => failed(&err),
+                Ok(doc) => match auditor.audit(&doc) {
+                    Ok(report) => Event::Audited(report),
+                    Err(reason) => not_audited(doc.display.clone(), &reason),
                 },
             },
         },
-        on_outcome,
+        |event| {
+            if result.is_ok() {
+                result = sink.event(event);
+            }
+        },
     );
+    result
 }
 
 /// Runs `work` on every job with `threads` worker threads while one thread drains `jobs`, and
@@ -143,23 +164,23 @@ mod tests {
             Target::Path(dir.clone()),
             Target::Path(dir.join("missing.html")),
         ];
-        let rules = Ruleset::defaults().unwrap();
+        let auditor = Auditor::new(Ruleset::defaults().unwrap(), AuditOptions::default());
         let reader = Reader::new(std::time::Duration::from_secs(5), 1 << 20);
-        let mut seen = Vec::new();
-        run(
-            sources(&targets, None),
-            &reader,
-            &rules,
-            AuditOptions::default(),
-            4,
-            |o| {
-                seen.push(match o {
-                    Outcome::Audited(r) => r.links[0].link_text.clone(),
-                    Outcome::Skipped { .. } => "skipped".into(),
-                    Outcome::Failed(_) => "failed".into(),
-                })
-            },
-        );
+        struct Seen(Vec<String>);
+        impl Sink for Seen {
+            fn event(&mut self, e: Event) -> io::Result<()> {
+                self.0.push(match e {
+                    Event::Audited(r) => r.links[0].link_text.clone(),
+                    Event::NotAudited(_) => "skipped".into(),
+                    Event::Failed(_) => "failed".into(),
+                    Event::Progress(_) | Event::Note(_) => return Ok(()),
+                });
+                Ok(())
+            }
+        }
+        let mut seen = Seen(Vec::new());
+        run(sources(&targets, None), &reader, &auditor, 4, &mut seen).unwrap();
+        let seen = seen.0;
         let mut expected: Vec<String> = (0..40).map(|i| i.to_string()).collect();
         expected.push("skipped".into());
         expected.push("failed".into());

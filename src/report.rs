@@ -257,6 +257,9 @@ pub struct Summary {
     pub elapsed: Duration,
     /// Baseline counts, when a baseline was given ([`crate::baseline::Baseline::counts`]).
     pub baseline: Option<BaselineCounts>,
+    /// Inputs that were not audited, by kind ("not HTML", "redirects", "too large" …), skipped
+    /// pages included. Shown by each command in its own words; not part of the JSON form.
+    pub not_audited: BTreeMap<String, usize>,
 }
 
 impl Serialize for Summary {

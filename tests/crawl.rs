@@ -1329,3 +1329,58 @@ fn invalid_include_regex_is_refused_naming_the_pattern() {
         run.stderr
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// 14. One verdict, whatever the input
+
+/// `check URL` and `crawl` audit a page the same way: a same-site `/go/` link is requested
+/// without following it and classified by where it leads (here Amazon, so the Amazon statement
+/// is required), and a `/go/` link that stays on plain shop pages is not an affiliate link.
+#[test]
+fn check_url_and_crawl_give_one_page_the_same_rows() {
+    let site = Site::start();
+    site.page(
+        "/",
+        "<p>Our pick: <a href=\"/go/tent\">the tent</a>.</p>\n\
+         <p>Also <a href=\"/go/shop\">the maker's own shop</a>.</p>",
+    );
+    site.reply("/go/tent", Reply::redirect(302, AMAZON));
+    site.reply(
+        "/go/shop",
+        Reply::redirect(301, "https://maker.example/tents/"),
+    );
+    let dir = TempDir::new("one-verdict");
+    let crawled = crawl_site(&dir, &[&site.url("/"), "--max-depth", "0"]);
+    let report = dir.path("check.csv");
+    let check = std::process::Command::new(env!("CARGO_BIN_EXE_affcheck"))
+        .args(["check", &site.url("/"), "--output"])
+        .arg(&report)
+        .output()
+        .expect("run affcheck check");
+    let checked = Csv::read(&report);
+    assert_eq!(check.status.code(), Some(1), "{check:?}");
+    assert_eq!(checked.rows, crawled.report.rows, "{}", crawled.dump());
+    let rules: BTreeSet<&str> = checked.rows.iter().map(|r| r["rule"].as_str()).collect();
+    assert_eq!(
+        rules,
+        BTreeSet::from(["undisclosed", "amazon-statement-missing"]),
+        "{:#?}",
+        checked.rows
+    );
+    assert!(
+        checked
+            .rows
+            .iter()
+            .all(|r| !r["link_url"].ends_with("/go/shop")),
+        "a /go/ link to a plain shop is not an affiliate link: {:#?}",
+        checked.rows
+    );
+    assert!(
+        checked
+            .rows
+            .iter()
+            .any(|r| r["network"] == "Amazon Associates"),
+        "{:#?}",
+        checked.rows
+    );
+}

@@ -1,7 +1,5 @@
 //! `affcheck check`: audit files, folders, URLs and standard input.
 
-use std::fs::File;
-use std::io::BufWriter;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
@@ -10,11 +8,14 @@ use anyhow::{Context, Result};
 use clap::Args;
 use url::Url;
 
+use affcheck::Auditor;
+use affcheck::fetch::FetchConfig;
 use affcheck::input::{self, Reader, Target};
-use affcheck::pipeline::{self, Outcome};
-use affcheck::report::{InventoryReport, ReportWriter, Summary};
+use affcheck::pipeline;
+use affcheck::policy::Policy;
+use affcheck::sink::{ReportSink, Sink};
 
-use super::{AuditArgs, ReportArgs};
+use super::{AuditArgs, Console, ReportArgs};
 
 #[derive(Args, Debug)]
 pub struct CheckArgs {
@@ -51,6 +52,11 @@ pub struct CheckArgs {
     #[arg(long, value_name = "SECS")]
     timeout: Option<u64>,
 
+    /// Retries of a URL after a 429, a 5xx answer or a connection error (with backoff, honouring
+    /// Retry-After). A manual audit answers fast by default; the crawl retries 3 times.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    retries: u32,
+
     /// Largest page read, in bytes (files and responses) [default: 5242880].
     #[arg(long, value_name = "BYTES")]
     max_page_bytes: Option<u64>,
@@ -64,21 +70,18 @@ pub struct CheckArgs {
 pub fn run(args: CheckArgs) -> Result<ExitCode> {
     let started = Instant::now();
     let config = super::load_config(args.report.config.as_deref())?;
-    let mut baseline = super::load_baseline(args.report.baseline.as_deref(), &config)?;
+    let baseline = super::load_baseline(args.report.baseline.as_deref(), &config)?;
     let rules = args.audit.ruleset(&config)?;
     let base_url = args.base_url.clone().or_else(|| config.base_url.clone());
     let notices = args.audit.notices(&config);
     let fail_on = args.audit.fail_on(&config);
 
-    let mut summary = Summary::default();
+    let mut bad_targets = Vec::new();
     let mut targets = Vec::new();
     for arg in &args.targets {
         match Target::parse(arg) {
             Ok(t) => targets.push(t),
-            Err(err) => {
-                eprintln!("affcheck: {err}");
-                summary.failed += 1;
-            }
+            Err(err) => bad_targets.push(err),
         }
     }
     if targets.iter().filter(|t| **t == Target::Stdin).count() > 1 {
@@ -92,78 +95,44 @@ pub fn run(args: CheckArgs) -> Result<ExitCode> {
         })
         .collect();
     let locations = super::locations(base_url.as_ref(), &folders);
-    let mut reports =
-        super::build_reports(&args.report, &config, args.output.as_deref(), &locations)?;
-    let mut inventory = match args.inventory.as_ref().or(config.inventory.as_ref()) {
-        Some(path) => {
-            let file = File::create(path)
-                .with_context(|| format!("cannot create the inventory file {}", path.display()))?;
-            Some(InventoryReport::new(BufWriter::new(file))?)
-        }
-        None => None,
-    };
-
-    let reader = Reader::new(
-        Duration::from_secs(args.timeout.or(config.timeout).unwrap_or(20)),
+    let reports = super::build_reports(&args.report, &config, args.output.as_deref(), &locations)?;
+    let mut sink = ReportSink::new(Policy::new(&config, notices, baseline), reports);
+    if let Some(path) = args.inventory.as_ref().or(config.inventory.as_ref()) {
+        sink = sink.with_inventory(super::inventory_file(path)?);
+    }
+    let mut fetch = FetchConfig::new(
+        Duration::from_secs(args.timeout.or(config.timeout).unwrap_or(20).max(1)),
         args.max_page_bytes
             .or(config.max_page_bytes)
             .unwrap_or(input::DEFAULT_MAX_PAGE_BYTES),
     );
+    fetch.retries = args.retries;
+    let reader = Reader::with_fetch(fetch);
     let threads = args
         .jobs
         .or(config.jobs)
         .unwrap_or_else(super::default_threads);
-    let opts = super::audit_options(&config, &rules, notices)?;
-    let mut write_error: Option<std::io::Error> = None;
-    pipeline::run(
-        input::sources(&targets, base_url.as_ref()),
-        &reader,
-        &rules,
-        opts,
-        threads,
-        |outcome| match outcome {
-            Outcome::Audited(mut page) => {
-                if !super::filter_page(&mut page, &config, notices, baseline.as_mut()) {
-                    summary.ignored += 1;
-                    return;
-                }
-                summary.add(&page);
-                if write_error.is_none()
-                    && let Err(e) =
-                        reports
-                            .write_page(&page)
-                            .and_then(|()| match inventory.as_mut() {
-                                Some(inv) => inv.write_page(&page),
-                                None => Ok(()),
-                            })
-                {
-                    write_error = Some(e);
-                }
-            }
-            Outcome::Skipped { page, reason } => {
-                summary.skipped += 1;
-                let _ = reports.write_skipped(&page, &reason.to_string());
-                if !args.quiet {
-                    eprintln!("affcheck: note: {page}: skipped: {reason}");
-                }
-            }
-            Outcome::Failed(err) => {
-                summary.failed += 1;
-                let _ = reports.write_failed(err.target(), &err.to_string());
-                eprintln!("affcheck: {err}");
-            }
-        },
-    );
-    summary.elapsed = started.elapsed();
-    summary.baseline = baseline.as_ref().map(|b| b.counts());
-    let finished = write_error.map_or_else(|| reports.finish(&summary), Err);
-    if let Err(e) = finished {
-        // A closed pipe (`affcheck … | head`) is not worth an error message.
-        if e.kind() == std::io::ErrorKind::BrokenPipe {
-            return Ok(ExitCode::from(2));
-        }
-        return Err(e).context("cannot write the report");
+    let options = super::audit_options(&config, &rules, notices)?;
+    let auditor = Auditor::new(rules, options);
+    let mut console = Console::new(sink, args.quiet);
+    let mut written = bad_targets
+        .iter()
+        .try_for_each(|err| console.event(pipeline::failed(err)));
+    if written.is_ok() {
+        written = pipeline::run(
+            input::sources(&targets, base_url.as_ref()),
+            &reader,
+            &auditor,
+            threads,
+            &mut console,
+        );
     }
+    let summary = match written.and_then(|()| console.into_inner().finish(started.elapsed())) {
+        Ok(summary) => summary,
+        // A closed pipe (`affcheck … | head`) is not worth an error message.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Ok(ExitCode::from(2)),
+        Err(e) => return Err(e).context("cannot write the report"),
+    };
     if !args.quiet {
         eprintln!("affcheck: {summary}");
     }

@@ -6,7 +6,8 @@ pub mod crawl;
 pub mod init;
 pub mod warc;
 
-use std::io::{BufWriter, IsTerminal};
+use std::fs::File;
+use std::io::{BufWriter, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
@@ -16,7 +17,10 @@ use affcheck::baseline::Baseline;
 use affcheck::config::Config;
 pub use affcheck::config::FailOn;
 use affcheck::findings::PageReport;
-use affcheck::report::{CsvReport, Format, Locations, MultiReport, Style, Summary, TableReport};
+use affcheck::report::{
+    CsvReport, Format, InventoryReport, Locations, MultiReport, Style, Summary, TableReport,
+};
+use affcheck::sink::{Event, Failure, ReportSink, Sink};
 
 /// Options shared by the commands that write reports.
 #[derive(Args, Debug, Clone)]
@@ -202,6 +206,69 @@ pub fn filter_page(
         b.filter(page);
     }
     true
+}
+
+/// Opens the `--inventory` file.
+pub fn inventory_file(path: &Path) -> Result<InventoryReport<Box<dyn Write + Send>>> {
+    let file = File::create(path)
+        .with_context(|| format!("cannot create the inventory file {}", path.display()))?;
+    Ok(InventoryReport::new(
+        Box::new(BufWriter::new(file)) as Box<dyn Write + Send>
+    )?)
+}
+
+/// The terminal's view of the event stream: notes about skipped pages and failures on standard
+/// error (failures always, notes unless `--quiet`), then everything on to the report chain.
+pub struct Console {
+    sink: ReportSink,
+    quiet: bool,
+    skip_notes: bool,
+}
+
+impl Console {
+    /// Shows events on standard error and hands them to `sink`.
+    pub fn new(sink: ReportSink, quiet: bool) -> Self {
+        Console {
+            sink,
+            quiet,
+            skip_notes: true,
+        }
+    }
+
+    /// No note per skipped document (an archive holds thousands of non-HTML records; the summary
+    /// counts them).
+    pub fn without_skip_notes(mut self) -> Self {
+        self.skip_notes = false;
+        self
+    }
+
+    /// The report chain, to finish it.
+    pub fn into_inner(self) -> ReportSink {
+        self.sink
+    }
+}
+
+impl Sink for Console {
+    fn event(&mut self, event: Event) -> std::io::Result<()> {
+        match &event {
+            Event::NotAudited(n) if n.skipped && self.skip_notes && !self.quiet => {
+                eprintln!("affcheck: note: {}: skipped: {}", n.page, n.reason);
+            }
+            Event::Failed(f) => eprintln!("affcheck: {}", failure_line(f)),
+            Event::Note(note) if !self.quiet => eprintln!("affcheck: {note}"),
+            _ => {}
+        }
+        self.sink.event(event)
+    }
+}
+
+/// A failure as one line: its message when that names the target already, else `target: message`.
+pub fn failure_line(f: &Failure) -> String {
+    if f.message.starts_with(&f.target) {
+        f.message.clone()
+    } else {
+        format!("{}: {}", f.target, f.message)
+    }
 }
 
 /// Worker threads when neither `-j` nor the config says: one per CPU.

@@ -1,6 +1,5 @@
 //! `affcheck warc`: audit the HTML pages archived in WARC files (plain or `.warc.gz`).
 
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
@@ -9,10 +8,11 @@ use anyhow::{Context, Result};
 use clap::Args;
 
 use affcheck::input::DEFAULT_MAX_PAGE_BYTES;
-use affcheck::report::{ReportWriter, Summary};
-use affcheck::warc::{self, Event, RunOptions, WarcInput};
+use affcheck::policy::Policy;
+use affcheck::sink::{Event, Failure, NotAudited, ReportSink, Sink};
+use affcheck::warc::{self, RunOptions, WarcInput};
 
-use super::{AuditArgs, ReportArgs};
+use super::{AuditArgs, Console, ReportArgs};
 
 #[derive(Args, Debug)]
 pub struct WarcArgs {
@@ -52,7 +52,7 @@ pub struct WarcArgs {
 pub fn run(args: WarcArgs) -> Result<ExitCode> {
     let started = Instant::now();
     let config = super::load_config(args.report.config.as_deref())?;
-    let mut baseline = super::load_baseline(args.report.baseline.as_deref(), &config)?;
+    let baseline = super::load_baseline(args.report.baseline.as_deref(), &config)?;
     let rules = args.audit.ruleset(&config)?;
     let notices = args.audit.notices(&config);
     let fail_on = args.audit.fail_on(&config);
@@ -61,8 +61,8 @@ pub fn run(args: WarcArgs) -> Result<ExitCode> {
         anyhow::bail!("standard input (-) can be named only once");
     }
     let locations = super::locations(None, &[]);
-    let mut reports =
-        super::build_reports(&args.report, &config, args.output.as_deref(), &locations)?;
+    let reports = super::build_reports(&args.report, &config, args.output.as_deref(), &locations)?;
+    let sink = ReportSink::new(Policy::new(&config, notices, baseline), reports);
     let threads = args
         .jobs
         .or(config.jobs)
@@ -76,72 +76,68 @@ pub fn run(args: WarcArgs) -> Result<ExitCode> {
         audit: super::audit_options(&config, &rules, notices)?,
     };
 
-    let mut summary = Summary::default();
-    // Records not audited, by kind (request, warcinfo, non-200, non-HTML, too large …).
-    let mut not_audited: BTreeMap<String, usize> = BTreeMap::new();
+    let mut console = Console::new(sink, args.quiet).without_skip_notes();
     let mut records = 0usize;
     let mut corrupt = 0usize;
-    let mut write_error: Option<std::io::Error> = None;
-    warc::run(&inputs, &rules, options, |event| match event {
-        Event::Audited(mut page) => {
-            records += 1;
-            if !super::filter_page(&mut page, &config, notices, baseline.as_mut()) {
-                summary.ignored += 1;
-                return;
+    let mut written = Ok(());
+    warc::run(&inputs, &rules, options, |event| {
+        let event = match event {
+            warc::Event::Audited(page) => {
+                records += 1;
+                Event::Audited(page)
             }
-            summary.add(&page);
-            if write_error.is_none()
-                && let Err(e) = reports.write_page(&page)
-            {
-                write_error = Some(e);
+            warc::Event::Skipped { uri, reason } => {
+                records += 1;
+                Event::NotAudited(NotAudited {
+                    page: uri.unwrap_or_default(),
+                    key: reason.key(),
+                    reason: reason.to_string(),
+                    // Responses that are not audited pages count as skipped; the other record
+                    // types are only listed in the breakdown.
+                    skipped: !matches!(reason, warc::NotAudited::RecordType(_)),
+                })
             }
-        }
-        Event::Skipped { reason, .. } => {
-            records += 1;
-            // "skipped" counts responses that are not audited pages; the other record types are
-            // only listed in the breakdown.
-            if !matches!(reason, warc::NotAudited::RecordType(_)) {
-                summary.skipped += 1;
+            warc::Event::Corrupt { file, error } => {
+                corrupt += 1;
+                let what = if error.is_fatal() {
+                    "the rest of the file is not read"
+                } else {
+                    "skipped"
+                };
+                Event::Failed(Failure {
+                    message: format!("{file}: {error}; {what}"),
+                    target: file,
+                    status: None,
+                    attempts: 1,
+                })
             }
-            *not_audited.entry(reason.key()).or_default() += 1;
-        }
-        Event::Corrupt { file, error } => {
-            corrupt += 1;
-            summary.failed += 1;
-            let what = if error.is_fatal() {
-                "the rest of the file is not read"
-            } else {
-                "skipped"
-            };
-            eprintln!("affcheck: {file}: {error}; {what}");
-            let _ = reports.write_failed(&file, &error.to_string());
-        }
-        Event::FileError { file, error } => {
-            summary.failed += 1;
-            let message = match error.kind() {
-                std::io::ErrorKind::NotFound => format!("{file}: no such file; check the path"),
-                _ => format!("{file}: cannot read: {error}"),
-            };
-            eprintln!("affcheck: {message}");
-            let _ = reports.write_failed(&file, &message);
+            warc::Event::FileError { file, error } => Event::Failed(Failure {
+                message: match error.kind() {
+                    std::io::ErrorKind::NotFound => format!("{file}: no such file; check the path"),
+                    _ => format!("{file}: cannot read: {error}"),
+                },
+                target: file,
+                status: None,
+                attempts: 1,
+            }),
+        };
+        if written.is_ok() {
+            written = console.event(event);
         }
     });
-    summary.elapsed = started.elapsed();
-    summary.baseline = baseline.as_ref().map(|b| b.counts());
-    let finished = write_error.map_or_else(|| reports.finish(&summary), Err);
-    if let Err(e) = finished {
-        if e.kind() == std::io::ErrorKind::BrokenPipe {
-            return Ok(ExitCode::from(2));
-        }
-        return Err(e).context("cannot write the report");
-    }
+    let summary = match written.and_then(|()| console.into_inner().finish(started.elapsed())) {
+        Ok(summary) => summary,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Ok(ExitCode::from(2)),
+        Err(e) => return Err(e).context("cannot write the report"),
+    };
     if !args.quiet {
         let mut line = format!("affcheck: {summary}; {records} WARC records");
         if corrupt > 0 {
             line.push_str(&format!(", {corrupt} damaged"));
         }
-        if !not_audited.is_empty() {
-            let parts: Vec<String> = not_audited
+        if !summary.not_audited.is_empty() {
+            let parts: Vec<String> = summary
+                .not_audited
                 .iter()
                 .map(|(k, n)| format!("{k} {n}"))
                 .collect();

@@ -4,6 +4,7 @@
 //! response bodies capped after decompression. Redirects are never followed here: the crawler
 //! decides what to do with each `Location`.
 
+pub mod redirects;
 pub mod robots;
 
 use std::collections::HashMap;
@@ -42,6 +43,27 @@ pub struct FetchConfig {
     pub headers: Vec<(HeaderName, HeaderValue)>,
     /// Hosts (lower case) that receive `headers`.
     pub header_hosts: Vec<String>,
+}
+
+impl FetchConfig {
+    /// The defaults with this time limit and body size cap: 16 requests in flight (8 per host),
+    /// no delay, no retries, backoff from 500 ms, `Retry-After` honoured up to 60 s, affcheck's
+    /// user agent, no extra headers.
+    pub fn new(timeout: Duration, max_bytes: u64) -> Self {
+        FetchConfig {
+            concurrency: 16,
+            per_host: 8,
+            delay: Duration::ZERO,
+            timeout,
+            max_bytes,
+            retries: 0,
+            backoff: Duration::from_millis(500),
+            max_wait: Duration::from_secs(60),
+            user_agent: crate::input::USER_AGENT.to_string(),
+            headers: Vec::new(),
+            header_hosts: Vec::new(),
+        }
+    }
 }
 
 /// What to read of a response.
