@@ -1384,3 +1384,126 @@ fn check_url_and_crawl_give_one_page_the_same_rows() {
         checked.rows
     );
 }
+
+/// Every report format, and the inventory, come out of an interrupted and resumed crawl as out of
+/// an uninterrupted one: the journal replays results into the same sink chain.
+#[test]
+fn every_format_survives_kill_and_resume() {
+    let site = resume_site();
+    let dir = TempDir::new("resume-formats");
+    let formats = ["csv", "json", "sarif", "junit", "markdown"];
+    let run_args = |name: &str, state: bool| -> (PathBuf, Vec<String>) {
+        let out = dir.path(name);
+        let mut a = args(&[
+            &site.url("/p/0"),
+            "--output-dir",
+            &out.display().to_string(),
+            "--inventory",
+            &dir.path(&format!("{name}-inventory.csv"))
+                .display()
+                .to_string(),
+            "--concurrency",
+            "2",
+        ]);
+        for f in formats {
+            a.extend(args(&["--format", f]));
+        }
+        if state {
+            a.extend(args(&[
+                "--state",
+                &dir.path(&format!("{name}.state")).display().to_string(),
+            ]));
+        }
+        (out, a)
+    };
+    let (full, full_args) = run_args("full", false);
+    let run = crawl(&dir, &full_args);
+    assert_eq!(run.code, Some(1), "{}", run.stderr);
+
+    let (resumed, resumed_args) = run_args("resumed", true);
+    let (child, _, _) = spawn(&dir, &resumed_args);
+    let at_kill = kill_after_rows(
+        child,
+        &resumed.join("report.csv"),
+        12,
+        Duration::from_millis(5),
+    );
+    assert!(at_kill < RESUME_PAGES, "the crawl was not interrupted");
+    let run = crawl(&dir, &resumed_args);
+    assert_eq!(run.code, Some(1), "{}", run.stderr);
+
+    let expected = row_keys(&Csv::read(&full.join("report.csv")));
+    assert_same_rows(&resumed.join("report.csv"), &expected, "resumed CSV");
+    let sorted_rows = |p: &Path| {
+        let mut rows = Csv::read(p).rows;
+        rows.sort();
+        rows
+    };
+    assert_eq!(
+        sorted_rows(&dir.path("resumed-inventory.csv")),
+        sorted_rows(&dir.path("full-inventory.csv")),
+        "inventory"
+    );
+    // Formats whose order or timing may differ between runs are compared on what they say.
+    let sarif_results = |dir: &Path| {
+        let doc: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.join("report.sarif")).unwrap())
+                .expect("SARIF is JSON");
+        let mut results: Vec<String> = doc["runs"][0]["results"]
+            .as_array()
+            .expect("results")
+            .iter()
+            .map(|r| format!("{} {}", r["ruleId"], r["message"]["text"]))
+            .collect();
+        results.sort();
+        results
+    };
+    let sarif = sarif_results(&resumed);
+    assert_eq!(sarif.len(), expected.len(), "one SARIF result per row");
+    assert_eq!(sarif, sarif_results(&full), "SARIF");
+    let json_findings = |dir: &Path| {
+        let doc: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.join("report.json")).unwrap())
+                .expect("JSON");
+        (
+            doc["findings"].as_array().map(Vec::len),
+            doc["summary"]["pages"].clone(),
+        )
+    };
+    assert_eq!(json_findings(&resumed), json_findings(&full), "JSON");
+    let junit = |dir: &Path| {
+        let text = std::fs::read_to_string(dir.join("report.junit.xml")).unwrap();
+        let head = text
+            .lines()
+            .nth(1)
+            .unwrap_or("")
+            .split(" time=")
+            .next()
+            .unwrap()
+            .to_string();
+        let mut names: Vec<String> = text
+            .lines()
+            .filter_map(|l| l.trim().strip_prefix("<testcase ").map(str::to_string))
+            .collect();
+        names.sort();
+        (head, names)
+    };
+    assert_eq!(junit(&resumed), junit(&full), "JUnit");
+    assert!(
+        junit(&full)
+            .0
+            .contains(&format!("tests=\"{RESUME_PAGES}\""))
+    );
+    let markdown = |dir: &Path| {
+        let text = std::fs::read_to_string(dir.join("report.md")).unwrap();
+        // The top-ten table breaks ties in arrival order, which differs between crawls.
+        let mut lines: Vec<String> = text
+            .lines()
+            .filter(|l| !l.starts_with("| `http"))
+            .map(|l| l.split(" in ").next().unwrap().to_string())
+            .collect();
+        lines.sort();
+        lines
+    };
+    assert_eq!(markdown(&resumed), markdown(&full), "Markdown");
+}

@@ -1,9 +1,9 @@
 //! `affcheck crawl`: polite, resumable site-wide crawls.
 
-use std::io::IsTerminal;
+use std::fs::File;
+use std::io::{BufWriter, IsTerminal};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
@@ -13,14 +13,15 @@ use regex::Regex;
 use reqwest::header::{HeaderName, HeaderValue};
 use url::Url;
 
-use affcheck::baseline::Baseline;
-use affcheck::config::Config;
-use affcheck::crawl::{self, CrawlOptions, Observer, Outputs, Progress};
+use affcheck::Auditor;
+use affcheck::crawl::{self, CrawlFiles, CrawlOptions, CrawlStats};
 use affcheck::fetch::FetchConfig;
-use affcheck::findings::PageReport;
 use affcheck::input::{DEFAULT_MAX_PAGE_BYTES, USER_AGENT};
+use affcheck::policy::Policy;
+use affcheck::report::{Summary, rule_counts};
+use affcheck::sink::{ErrorsCsv, Event, Progress, ReportSink, Sink};
 
-use super::AuditArgs;
+use super::{AuditArgs, ReportArgs};
 
 #[derive(Args, Debug)]
 pub struct CrawlArgs {
@@ -33,28 +34,28 @@ pub struct CrawlArgs {
     #[arg(long, value_name = "URL")]
     sitemap: Vec<Url>,
 
-    /// Write the CSV report to FILE (rows are appended and flushed as pages are audited). Without
-    /// it the CSV goes to standard output.
+    /// Write the report to FILE (CSV unless --format says otherwise; streaming formats are
+    /// flushed as pages are audited). Without it the report goes to standard output, as a
+    /// readable table when that is a terminal.
     #[arg(short, long, value_name = "FILE")]
     output: Option<PathBuf>,
 
-    /// Report only findings that are not in this earlier CSV report (matched on page, rule and
-    /// link), and fail only on those.
-    #[arg(long, value_name = "OLD.csv")]
-    baseline: Option<PathBuf>,
+    #[command(flatten)]
+    report: ReportArgs,
 
-    /// Read settings from FILE instead of ./affcheck.toml (command-line flags win).
+    /// Also write every affiliate link found, compliant or not, with its status, to FILE (CSV).
     #[arg(long, value_name = "FILE")]
-    config: Option<PathBuf>,
+    inventory: Option<PathBuf>,
 
     /// Write URLs that could not be fetched to FILE (CSV: url,status,error,attempts). Without it
     /// they are printed on standard error.
     #[arg(long, value_name = "FILE")]
     errors: Option<PathBuf>,
 
-    /// Keep the frontier and visited set in FILE so that a crawl stopped at any moment (even by
-    /// kill -9) finishes the job when run again with the same command: no report row is lost or
-    /// written twice. Needs --output.
+    /// Keep the frontier, the visited set and every result in FILE so that a crawl stopped at any
+    /// moment (even by kill -9) finishes the job when run again with the same command: the
+    /// reports (every --format, --inventory, --errors) are rewritten from FILE, then the crawl
+    /// goes on; no row is lost or written twice. Needs --output or --output-dir.
     #[arg(long, value_name = "FILE")]
     state: Option<PathBuf>,
 
@@ -133,24 +134,27 @@ pub struct CrawlArgs {
     quiet: bool,
 }
 
-/// Draws a progress bar on a terminal, prints a line every ten seconds otherwise; applies the
-/// config and baseline to each page before its rows are written.
-struct Display {
+/// The crawl's view on the terminal: a progress bar (or a line every ten seconds when standard
+/// error is not a terminal), notes, and failures when there is no errors file; then every event
+/// on to the report chain.
+struct CrawlConsole {
+    sink: ReportSink,
     bar: Option<ProgressBar>,
     quiet: bool,
     last_line: Instant,
-    config: Config,
-    notices: bool,
-    baseline: Option<Baseline>,
-    ignored: usize,
 }
 
-impl Observer for Display {
-    fn progress(&mut self, p: &Progress) {
-        if self.quiet {
-            return;
+impl CrawlConsole {
+    fn say(&self, message: &str) {
+        match &self.bar {
+            Some(bar) => bar.println(format!("affcheck: {message}")),
+            None => eprintln!("affcheck: {message}"),
         }
-        let rate = p.pages as f64 / p.elapsed.as_secs_f64().max(0.001);
+    }
+
+    fn progress(&mut self, p: &Progress) {
+        let secs = p.elapsed_ms as f64 / 1000.0;
+        let rate = p.pages as f64 / secs.max(0.001);
         let text = format!(
             "{} pages, {} queued, {} errors, {rate:.0} pages/s",
             p.pages, p.queued, p.errors
@@ -168,21 +172,34 @@ impl Observer for Display {
             }
         }
     }
+}
 
-    fn note(&mut self, message: &str) {
-        if self.quiet {
-            return;
+impl Sink for CrawlConsole {
+    fn event(&mut self, event: Event) -> std::io::Result<()> {
+        match &event {
+            Event::Progress(p) if !self.quiet => self.progress(p),
+            Event::Note(note) if !self.quiet => self.say(note),
+            // With an errors file the list is there; an unreachable robots.txt (the whole site off
+            // limits) is still worth a line.
+            Event::Failed(f)
+                if !self.quiet
+                    && (!self.sink.has_errors_file() || f.target.ends_with("/robots.txt")) =>
+            {
+                let what = match f.status {
+                    Some(s) if f.message == format!("HTTP {s}") => f.message.clone(),
+                    Some(s) => format!("HTTP {s}: {}", f.message),
+                    None => f.message.clone(),
+                };
+                self.say(&format!(
+                    "{}: {what} (after {} attempt{})",
+                    f.target,
+                    f.attempts,
+                    if f.attempts == 1 { "" } else { "s" }
+                ));
+            }
+            _ => {}
         }
-        match &self.bar {
-            Some(bar) => bar.println(format!("affcheck: {message}")),
-            None => eprintln!("affcheck: {message}"),
-        }
-    }
-
-    fn filter(&mut self, page: &mut PageReport) {
-        if !super::filter_page(page, &self.config, self.notices, self.baseline.as_mut()) {
-            self.ignored += 1;
-        }
+        self.sink.event(event)
     }
 }
 
@@ -212,11 +229,22 @@ fn regexes(flag: &str, patterns: &[String]) -> Result<Vec<Regex>> {
 
 /// Runs `affcheck crawl`.
 pub fn run(args: CrawlArgs) -> Result<ExitCode> {
-    let config = super::load_config(args.config.as_deref())?;
-    let baseline = super::load_baseline(args.baseline.as_deref(), &config)?;
+    let config = super::load_config(args.report.config.as_deref())?;
+    let baseline = super::load_baseline(args.report.baseline.as_deref(), &config)?;
     let c = &config.crawl;
     if args.starts.is_empty() && args.sitemap.is_empty() {
         bail!("give a start URL (affcheck crawl https://example.com/) or --sitemap URL");
+    }
+    let output = args.output.clone().or_else(|| config.output.clone());
+    let output_dir = args
+        .report
+        .output_dir
+        .clone()
+        .or_else(|| config.output_dir.clone());
+    if args.state.is_some() && output.is_none() && output_dir.is_none() {
+        bail!(
+            "--state needs --output FILE or --output-dir DIR: a resumed crawl rewrites its reports from the state file"
+        );
     }
     let concurrency = args.concurrency.or(c.concurrency).unwrap_or(16);
     let per_host = args.per_host.or(c.per_host).unwrap_or(8);
@@ -246,6 +274,22 @@ pub fn run(args: CrawlArgs) -> Result<ExitCode> {
     };
     let notices = args.audit.notices(&config);
     let fail_on = args.audit.fail_on(&config);
+    let mut fetch = FetchConfig::new(
+        Duration::from_secs(args.timeout.or(config.timeout).unwrap_or(20).max(1)),
+        args.max_page_bytes
+            .or(config.max_page_bytes)
+            .unwrap_or(DEFAULT_MAX_PAGE_BYTES),
+    );
+    fetch.concurrency = concurrency;
+    fetch.per_host = per_host;
+    fetch.delay = Duration::from_millis(args.delay_ms.or(c.delay_ms).unwrap_or(0));
+    fetch.retries = args.retries;
+    fetch.user_agent = args
+        .user_agent
+        .clone()
+        .or_else(|| c.user_agent.clone())
+        .unwrap_or_else(|| USER_AGENT.to_string());
+    fetch.headers = headers;
     let options = CrawlOptions {
         starts: args.starts.clone(),
         sitemaps: args.sitemap.clone(),
@@ -255,35 +299,25 @@ pub fn run(args: CrawlArgs) -> Result<ExitCode> {
         include: regexes("--include", &include)?,
         exclude: regexes("--exclude", &exclude)?,
         ignore_robots: args.ignore_robots || c.ignore_robots.unwrap_or(false),
-        fetch: FetchConfig {
-            concurrency,
-            per_host,
-            delay: Duration::from_millis(args.delay_ms.or(c.delay_ms).unwrap_or(0)),
-            timeout: Duration::from_secs(args.timeout.or(config.timeout).unwrap_or(20).max(1)),
-            max_bytes: args
-                .max_page_bytes
-                .or(config.max_page_bytes)
-                .unwrap_or(DEFAULT_MAX_PAGE_BYTES),
-            retries: args.retries,
-            backoff: Duration::from_millis(500),
-            max_wait: Duration::from_secs(60),
-            user_agent: args
-                .user_agent
-                .clone()
-                .or_else(|| c.user_agent.clone())
-                .unwrap_or_else(|| USER_AGENT.to_string()),
-            headers,
-            header_hosts: Vec::new(),
-        },
-        audit: super::audit_options(&config, &rules, notices)?,
-        parse_threads: super::default_threads(),
+        fetch,
+        cpu_threads: super::default_threads(),
     };
-    let outputs = Outputs {
-        report: args.output.clone().or_else(|| config.output.clone()),
-        errors: args.errors.clone(),
+    let audit = super::audit_options(&config, &rules, notices)?;
+    let files = CrawlFiles {
         state: args.state.clone(),
         warc: args.warc.clone(),
     };
+    let locations = super::locations(None, &[]);
+    let reports = super::build_reports(&args.report, &config, args.output.as_deref(), &locations)?;
+    let mut sink = ReportSink::new(Policy::new(&config, notices, baseline), reports);
+    if let Some(path) = args.inventory.as_ref().or(config.inventory.as_ref()) {
+        sink = sink.with_inventory(super::inventory_file(path)?);
+    }
+    if let Some(path) = &args.errors {
+        let file = File::create(path)
+            .with_context(|| format!("cannot create the errors file {}", path.display()))?;
+        sink = sink.with_errors(ErrorsCsv::new(Box::new(BufWriter::new(file)))?);
+    }
     let bar = (!args.quiet && std::io::stderr().is_terminal()).then(|| {
         let bar = ProgressBar::new_spinner();
         bar.set_style(
@@ -293,43 +327,80 @@ pub fn run(args: CrawlArgs) -> Result<ExitCode> {
         bar.enable_steady_tick(Duration::from_millis(200));
         bar
     });
-    let mut display = Display {
+    let mut console = CrawlConsole {
+        sink,
         bar,
         quiet: args.quiet,
         last_line: Instant::now(),
-        config,
-        notices,
-        baseline,
-        ignored: 0,
     };
-    let result = crawl::crawl(options, Arc::new(rules), &outputs, &mut display);
-    if let Some(bar) = &display.bar {
+    let result = crawl::crawl(options, Auditor::new(rules, audit), &files, &mut console);
+    if let Some(bar) = &console.bar {
         bar.finish_and_clear();
     }
-    let summary = result.context("the crawl stopped")?;
+    let stats = result.context("the crawl stopped")?;
+    let summary = match console.sink.finish(stats.elapsed) {
+        Ok(summary) => summary,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Ok(ExitCode::from(2)),
+        Err(e) => return Err(e).context("cannot write the report"),
+    };
     if !args.quiet {
-        eprintln!("affcheck: {summary}");
-        if let Some(b) = &display.baseline {
-            let c = b.counts();
+        eprintln!("affcheck: {}", summary_line(&summary, &stats));
+        if let Some(b) = &summary.baseline {
             eprintln!(
                 "affcheck: baseline: {} new, {} baselined, {} fixed",
-                summary.audit.by_rule.values().sum::<usize>(),
-                c.baselined,
-                c.fixed
+                summary.by_rule.values().sum::<usize>(),
+                b.baselined,
+                b.fixed
             );
         }
-        if display.ignored > 0 {
+        if summary.ignored > 0 {
             eprintln!(
                 "affcheck: {} pages ignored by the config's ignore_paths",
-                display.ignored
+                summary.ignored
             );
         }
     }
     // Not a single page audited (unreachable site, everything disallowed or failing) is a
     // crawl that did not do its job.
-    Ok(super::exit_code(
-        summary.audit.pages == 0,
-        &summary.audit,
-        fail_on,
-    ))
+    Ok(super::exit_code(summary.pages == 0, &summary, fail_on))
+}
+
+/// The closing line: pages, errors, links and findings by rule, what was not audited, and the
+/// rate of this run.
+fn summary_line(a: &Summary, stats: &CrawlStats) -> String {
+    let secs = stats.elapsed.as_secs_f64();
+    let s = |n: usize| if n == 1 { "" } else { "s" };
+    let total: usize = a.by_rule.values().sum();
+    let mut line = format!(
+        "{} page{}, {} error{}, {} affiliate link{}, {total} finding{}{}",
+        a.pages,
+        s(a.pages),
+        a.failed,
+        s(a.failed),
+        a.affiliate_links,
+        s(a.affiliate_links),
+        s(total),
+        rule_counts(&a.by_rule)
+    );
+    if !a.not_audited.is_empty() {
+        let parts: Vec<String> = a
+            .not_audited
+            .iter()
+            .map(|(k, n)| format!("{n} {k}"))
+            .collect();
+        line.push_str(&format!("; {}", parts.join(", ")));
+    }
+    if stats.left_in_frontier > 0 {
+        line.push_str(&format!(
+            "; stopped at --max-pages with {} URLs not crawled",
+            stats.left_in_frontier
+        ));
+    }
+    let rate = if secs > 0.0 {
+        stats.pages_this_run as f64 / secs
+    } else {
+        0.0
+    };
+    line.push_str(&format!(" in {secs:.1} s ({rate:.0} pages/s)"));
+    line
 }

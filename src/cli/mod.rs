@@ -16,7 +16,6 @@ use clap::Args;
 use affcheck::baseline::Baseline;
 use affcheck::config::Config;
 pub use affcheck::config::FailOn;
-use affcheck::findings::PageReport;
 use affcheck::report::{
     CsvReport, Format, InventoryReport, Locations, MultiReport, Style, Summary, TableReport,
 };
@@ -186,26 +185,6 @@ pub fn locations(base_url: Option<&url::Url>, folders: &[PathBuf]) -> Locations 
         }
     }
     locations
-}
-
-/// Applies the config and the baseline to one audited page, in that order. Returns false, with
-/// the page emptied, when the config's `ignore_paths` ignores it.
-pub fn filter_page(
-    page: &mut PageReport,
-    config: &Config,
-    notices: bool,
-    baseline: Option<&mut Baseline>,
-) -> bool {
-    if config.ignores_page(&page.page_url) {
-        page.findings.clear();
-        page.links.clear();
-        return false;
-    }
-    config.apply_to(page, notices);
-    if let Some(b) = baseline {
-        b.filter(page);
-    }
-    true
 }
 
 /// Opens the `--inventory` file.
