@@ -38,7 +38,7 @@ use regex::{Regex, RegexSet};
 use serde::{Deserialize, Deserializer};
 use url::Url;
 
-use crate::findings::{AuditOptions, PageReport, Rule, Severity, SiteDisclosure};
+use crate::findings::{AuditOptions, PageReport, Rule, RuleId, Severity, SiteDisclosure};
 use crate::report::Format;
 use crate::rules::schema::RulesFile;
 use crate::rules::{RulesError, Ruleset, SiteNames};
@@ -185,6 +185,10 @@ pub struct Config {
     /// Where `[site] disclosure` stands in the file: (1-based line, column).
     #[serde(skip)]
     disclosure_at: (usize, usize),
+    /// The `[severity]` keys that are no built-in rule, with their (line, column): checked against
+    /// the rules data's rules by [`Config::load_rules`].
+    #[serde(skip)]
+    data_rules_at: Vec<(String, usize, usize)>,
 }
 
 /// `[crawl]`: the settings of `affcheck crawl`, each overridden by its flag.
@@ -368,19 +372,17 @@ fn formats<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<Format>>, D::Er
         .map(Some)
 }
 
-/// A `[severity]` key: a rule id.
+/// A `[severity]` key: a rule id. An id that is no built-in rule may be one the rules data
+/// defines; [`Config::load_rules`] checks it once the rules are loaded.
 struct RuleKey(Rule);
 
 impl<'de> Deserialize<'de> for RuleKey {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let id = String::deserialize(d)?;
-        Rule::from_id(&id).map(RuleKey).ok_or_else(|| {
-            let known: Vec<&str> = Rule::ALL.iter().map(|r| r.id()).collect();
-            serde::de::Error::custom(format!(
-                "unknown rule `{id}` in [severity]; rules are {}",
-                known.join(", ")
-            ))
-        })
+        let builtin = Rule::ALL.into_iter().find(|r| r.id() == id);
+        Ok(RuleKey(builtin.unwrap_or_else(|| {
+            Rule::StatementMissing(RuleId::new(&id))
+        })))
     }
 }
 
@@ -465,6 +467,22 @@ impl Config {
         let _: RulesOnly = toml::from_str(text).map_err(invalid)?;
         if let Some(d) = &config.site.disclosure {
             config.disclosure_at = line_col(text, d.span().start);
+        }
+        if config.severity.keys().any(|r| !Rule::ALL.contains(r)) {
+            #[derive(Deserialize)]
+            struct SeverityKeys {
+                #[serde(default)]
+                severity: BTreeMap<toml::Spanned<String>, toml::Value>,
+            }
+            let keys: SeverityKeys = toml::from_str(text).map_err(invalid)?;
+            for key in keys.severity.keys() {
+                if !Rule::ALL.iter().any(|r| r.id() == key.get_ref()) {
+                    let (line, column) = line_col(text, key.span().start);
+                    config
+                        .data_rules_at
+                        .push((key.get_ref().clone(), line, column));
+                }
+            }
         }
         config.matchers = Matchers::new(&config.site).map_err(|message| ConfigError::Invalid {
             path: name.to_path_buf(),
@@ -628,12 +646,21 @@ impl Config {
     }
 
     /// Loads the rules: the defaults (unless `with_defaults` is false), every rules file of `dirs`,
-    /// then the inline `[rules]`. The CLI passes `--rules` when given, else `rules_dirs`.
+    /// then the inline `[rules]`. The CLI passes `--rules` when given, else `rules_dirs`. A
+    /// `[severity]` key that is neither a built-in rule nor a rule of the loaded rules data is an
+    /// error naming its line.
     pub fn load_rules(&self, dirs: &[PathBuf], with_defaults: bool) -> Result<Ruleset, RulesError> {
-        match self.rules_source() {
+        let rules = match self.rules_source() {
             Some((name, text)) => Ruleset::load_with(dirs, with_defaults, &[(&name, &text)]),
             None => Ruleset::load_with(dirs, with_defaults, &[]),
-        }
+        }?;
+        let path = || {
+            self.path
+                .clone()
+                .unwrap_or_else(|| PathBuf::from(CONFIG_FILE))
+        };
+        rules.check_rule_ids(&self.data_rules_at, path)?;
+        Ok(rules)
     }
 }
 
@@ -792,8 +819,10 @@ mod tests {
             text.starts_with("affcheck.toml:4:1: unknown field `disclosur`"),
             "{text}"
         );
-        let err =
-            parse("[severity]\nundisclosed = \"warning\"\nno-such-rule = \"off\"\n").unwrap_err();
+        let err = parse("[severity]\nundisclosed = \"warning\"\nno-such-rule = \"off\"\n")
+            .unwrap()
+            .load_rules(&[], true)
+            .unwrap_err();
         assert!(
             err.to_string()
                 .starts_with("affcheck.toml:3:1: unknown rule `no-such-rule`"),
@@ -844,7 +873,10 @@ mod tests {
             findings: vec![
                 finding(Rule::Undisclosed, "https://a.example/"),
                 finding(Rule::Undisclosed, "https://ignored.example/x"),
-                finding(Rule::AmazonStatementMissing, "https://a.example/"),
+                finding(
+                    Rule::StatementMissing(RuleId::new("amazon-statement-missing")),
+                    "https://a.example/",
+                ),
                 finding(Rule::MissingRelSponsored, "https://a.example/"),
                 finding(Rule::WeakDisclosure, "https://a.example/"),
             ],

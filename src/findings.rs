@@ -55,9 +55,9 @@ impl fmt::Display for Severity {
     }
 }
 
-/// A rule a finding breaks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
+/// A rule a finding breaks: one of the built-in rules, or the rule of a statement that the rules
+/// data requires (`[[required_statement]]`, such as `amazon-statement-missing`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Rule {
     /// An affiliate link with no disclosure anywhere on the page.
     Undisclosed,
@@ -69,8 +69,9 @@ pub enum Rule {
     DisclosureLinkOnly,
     /// The page loads a link-rewriting script and discloses nothing.
     MonetizationScriptUndisclosed,
-    /// Amazon links without the Amazon Associates statement.
-    AmazonStatementMissing,
+    /// Links of a program without the statement the program requires; the rule id, severity and
+    /// texts come from the rules data ([`Rule::define`]).
+    StatementMissing(RuleId),
     /// An affiliate link without `rel="sponsored"`.
     MissingRelSponsored,
     /// The disclosure before a link only labels it ("contains affiliate links") without saying the
@@ -78,18 +79,100 @@ pub enum Rule {
     WeakDisclosure,
 }
 
+/// The id of a rule defined by the rules data, interned for the life of the process so that
+/// [`Rule`] stays `Copy`. Ids compare as strings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct RuleId(&'static str);
+
+impl RuleId {
+    /// The interned id for `id` (each distinct id is stored once per process).
+    pub fn new(id: &str) -> RuleId {
+        static IDS: std::sync::Mutex<std::collections::BTreeSet<&'static str>> =
+            std::sync::Mutex::new(std::collections::BTreeSet::new());
+        let mut ids = IDS.lock().unwrap_or_else(|e| e.into_inner());
+        match ids.get(id) {
+            Some(&known) => RuleId(known),
+            None => {
+                let leaked: &'static str = Box::leak(id.to_string().into_boxed_str());
+                ids.insert(leaked);
+                RuleId(leaked)
+            }
+        }
+    }
+
+    /// The id as written in reports.
+    pub fn as_str(self) -> &'static str {
+        self.0
+    }
+}
+
+/// What the rules data says about a rule it defines: its default severity and the texts reports
+/// show (SARIF's rule descriptors, `Rule::description`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuleDefinition {
+    /// The rule id.
+    pub id: String,
+    /// The severity its findings have unless `[severity]` says otherwise.
+    pub severity: Severity,
+    /// A short title (SARIF `shortDescription`).
+    pub title: String,
+    /// One sentence on what the rule checks.
+    pub description: String,
+    /// What to do about a finding (SARIF `help`).
+    pub help: String,
+}
+
+/// Rules defined by the rules data loaded in this process, by id; a later definition of an id
+/// replaces the earlier one.
+static DEFINED: std::sync::RwLock<std::collections::BTreeMap<RuleId, &'static RuleDefinition>> =
+    std::sync::RwLock::new(std::collections::BTreeMap::new());
+
 impl Rule {
-    /// Every rule, in report order.
-    pub const ALL: [Rule; 8] = [
+    /// Every built-in rule, in report order; [`Rule::all`] adds the rules the rules data defines.
+    pub const ALL: [Rule; 7] = [
         Rule::Undisclosed,
         Rule::DisclosureAfterLink,
         Rule::HiddenDisclosure,
         Rule::DisclosureLinkOnly,
         Rule::MonetizationScriptUndisclosed,
-        Rule::AmazonStatementMissing,
         Rule::MissingRelSponsored,
         Rule::WeakDisclosure,
     ];
+
+    /// Every rule known in this process, in report order: the built-in rules, with the rules
+    /// defined by the rules data loaded so far (by id) where required statements stand.
+    pub fn all() -> Vec<Rule> {
+        let defined = DEFINED.read().unwrap_or_else(|e| e.into_inner());
+        let mut out: Vec<Rule> = Rule::ALL.to_vec();
+        out.extend(defined.keys().map(|&id| Rule::StatementMissing(id)));
+        out.sort();
+        out
+    }
+
+    /// Records the rule of a required statement of the rules data (done by
+    /// [`crate::rules::Ruleset`] on load) and returns it. Its texts and default severity are then
+    /// known to every report of the process; a later definition with the same id replaces them.
+    pub fn define(definition: RuleDefinition) -> Rule {
+        let id = RuleId::new(&definition.id);
+        let mut defined = DEFINED.write().unwrap_or_else(|e| e.into_inner());
+        if defined.get(&id).is_none_or(|d| **d != definition) {
+            defined.insert(id, Box::leak(Box::new(definition)));
+        }
+        Rule::StatementMissing(id)
+    }
+
+    /// What the rules data says about this rule; `None` for built-in rules and for ids no loaded
+    /// rules data defines.
+    pub fn definition(self) -> Option<&'static RuleDefinition> {
+        match self {
+            Rule::StatementMissing(id) => DEFINED
+                .read()
+                .unwrap_or_else(|e| e.into_inner())
+                .get(&id)
+                .copied(),
+            _ => None,
+        }
+    }
 
     /// The rule id used in reports.
     pub fn id(self) -> &'static str {
@@ -99,16 +182,19 @@ impl Rule {
             Rule::HiddenDisclosure => "hidden-disclosure",
             Rule::DisclosureLinkOnly => "disclosure-link-only",
             Rule::MonetizationScriptUndisclosed => "monetization-script-undisclosed",
-            Rule::AmazonStatementMissing => "amazon-statement-missing",
+            Rule::StatementMissing(id) => id.as_str(),
             Rule::MissingRelSponsored => "missing-rel-sponsored",
             Rule::WeakDisclosure => "weak-disclosure",
         }
     }
 
-    /// The severity a finding of this rule has.
+    /// The severity a finding of this rule has (for a rule of the rules data, the severity it
+    /// defines; `warning` for an id no loaded rules data defines).
     pub fn severity(self) -> Severity {
         match self {
-            Rule::AmazonStatementMissing => Severity::Warning,
+            Rule::StatementMissing(_) => {
+                self.definition().map_or(Severity::Warning, |d| d.severity)
+            }
             Rule::MissingRelSponsored | Rule::WeakDisclosure => Severity::Notice,
             _ => Severity::Error,
         }
@@ -132,9 +218,10 @@ impl Rule {
             Rule::MonetizationScriptUndisclosed => {
                 "The page loads a script that turns ordinary links into affiliate links, and discloses nothing."
             }
-            Rule::AmazonStatementMissing => {
-                "Amazon links without the Amazon Associates statement the program requires."
-            }
+            Rule::StatementMissing(_) => self.definition().map_or(
+                "Links of a program without the statement the program requires.",
+                |d| d.description.as_str(),
+            ),
             Rule::MissingRelSponsored => {
                 "An affiliate link without rel=\"sponsored\" (search-engine guidance, not a disclosure rule)."
             }
@@ -144,9 +231,33 @@ impl Rule {
         }
     }
 
-    /// Finds a rule by id.
+    /// Finds a rule by id: a built-in rule, or one the rules data loaded so far defines.
     pub fn from_id(id: &str) -> Option<Rule> {
-        Rule::ALL.into_iter().find(|r| r.id() == id)
+        Rule::ALL.into_iter().find(|r| r.id() == id).or_else(|| {
+            DEFINED
+                .read()
+                .unwrap_or_else(|e| e.into_inner())
+                .keys()
+                .find(|k| k.as_str() == id)
+                .map(|&k| Rule::StatementMissing(k))
+        })
+    }
+}
+
+impl Serialize for Rule {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.id())
+    }
+}
+
+impl<'de> Deserialize<'de> for Rule {
+    /// A rule by its id: a built-in rule, or one the loaded rules data defines (the crawl's
+    /// journal reads findings back this way).
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let id = String::deserialize(d)?;
+        Rule::from_id(&id).ok_or_else(|| {
+            serde::de::Error::custom(format!("unknown rule `{id}`; are the same rules loaded?"))
+        })
     }
 }
 
@@ -257,10 +368,11 @@ pub struct AuditOptions {
 }
 
 /// A site-wide disclosure declared in the config, graded by the wording model.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SiteDisclosure {
-    /// Whether its wording includes the Amazon Associates statement.
-    pub amazon: bool,
+    /// The ids of the required statements (`[[required_statement]]`) its wording makes
+    /// (`amazon-associates` for "As an Amazon Associate I earn from qualifying purchases").
+    pub statements: std::collections::BTreeSet<String>,
     /// How clearly it discloses.
     pub strength: Strength,
 }
@@ -268,7 +380,7 @@ pub struct SiteDisclosure {
 impl Default for SiteDisclosure {
     fn default() -> Self {
         SiteDisclosure {
-            amazon: false,
+            statements: Default::default(),
             strength: Strength::Explicit,
         }
     }
@@ -276,14 +388,14 @@ impl Default for SiteDisclosure {
 
 impl SiteDisclosure {
     /// Grades a site-wide disclosure text with the wording model; `None` when the model does not
-    /// read it as a disclosure at all (a statement, a label or the Amazon statement).
+    /// read it as a disclosure at all (a statement or a label).
     pub fn grade(text: &str, rules: &Ruleset) -> Option<SiteDisclosure> {
         let phrases = rules.phrases();
         let matches = phrases.find_statements(text);
         let strength = matches.iter().map(|m| m.strength).max();
         let strength = strength.or_else(|| phrases.is_label(text).then_some(Strength::Label))?;
         Some(SiteDisclosure {
-            amazon: matches.iter().any(|m| m.amazon),
+            statements: matches.iter().flat_map(|m| m.statements.clone()).collect(),
             strength,
         })
     }
@@ -319,7 +431,8 @@ struct Disclosure {
     order: u32,
     excerpt: String,
     strength: Strength,
-    amazon: bool,
+    /// Ids of the required statements its wording makes.
+    statements: Vec<String>,
     rule: String,
 }
 
@@ -344,7 +457,7 @@ pub fn audit_resolved(
     let mut names = page.site_names.clone();
     names.extend(&opts.site_names);
     let mut disclosures = disclosures(page, rules, &names);
-    if let Some(site) = opts.site_disclosure {
+    if let Some(site) = &opts.site_disclosure {
         disclosures.insert(
             0,
             Disclosure {
@@ -353,7 +466,7 @@ pub fn audit_resolved(
                 order: 0,
                 excerpt: SITE_DISCLOSURE_EXCERPT.into(),
                 strength: site.strength,
-                amazon: site.amazon,
+                statements: site.statements.iter().cloned().collect(),
                 rule: "config/site-disclosure".into(),
             },
         );
@@ -369,7 +482,8 @@ pub fn audit_resolved(
         findings: Vec::new(),
         links: Vec::new(),
     };
-    let mut first_amazon: Option<(String, String, u32)> = None;
+    // Per required statement, in the order first met: the first link that requires it.
+    let mut requiring: Vec<(String, String, String, u32)> = Vec::new();
     for (index, link) in page.links.iter().enumerate() {
         let Some(url) = &link.url else { continue };
         if !matches!(url.scheme(), "http" | "https" | "file") {
@@ -468,8 +582,10 @@ pub fn audit_resolved(
                 ));
             }
         }
-        if class.amazon_statement && first_amazon.is_none() {
-            first_amazon = Some((link_url.clone(), link.text.clone(), link.line));
+        if let Some(id) = &class.required_statement
+            && !requiring.iter().any(|(known, ..)| known == id)
+        {
+            requiring.push((id.clone(), link_url.clone(), link.text.clone(), link.line));
         }
         report.links.push(AffiliateLink {
             link_url,
@@ -505,22 +621,26 @@ pub fn audit_resolved(
             });
         }
     }
-    if let Some((link_url, link_text, line)) = first_amazon
-        && !counted().any(|d| d.amazon)
-    {
+    for (id, link_url, link_text, line) in requiring {
+        if counted().any(|d| d.statements.contains(&id)) {
+            continue;
+        }
+        let Some(statement) = rules.required_statement(&id) else {
+            continue;
+        };
         let first = counted().next();
         report.findings.push(Finding {
             page_url: page.display.clone(),
-            rule: Rule::AmazonStatementMissing,
-            severity: Rule::AmazonStatementMissing.severity(),
+            rule: statement.rule,
+            severity: statement.severity,
             link_url,
-            network: "Amazon Associates".into(),
+            network: statement.program.clone(),
             link_text,
             line,
             disclosure_excerpt: first.map(|d| d.excerpt.clone()).unwrap_or_default(),
             disclosure_strength: first.map(|d| d.strength),
             disclosure_rule: first.map(|d| d.rule.clone()).unwrap_or_default(),
-            message: "The page links to Amazon with an Associates tag but does not show the statement the program requires (\"As an Amazon Associate I earn from qualifying purchases\" or the marketplace's translation).".into(),
+            message: statement.message.clone(),
         });
     }
     report
@@ -576,7 +696,7 @@ fn disclosures(page: &Page, rules: &Ruleset, names: &SiteNames) -> Vec<Disclosur
                          legend_text: &str,
                          order: u32,
                          strength: Strength,
-                         amazon: bool,
+                         statements: Vec<String>,
                          rule: String| {
             let legend = phrases.markers_in(legend_text);
             let d = Disclosure {
@@ -585,7 +705,7 @@ fn disclosures(page: &Page, rules: &Ruleset, names: &SiteNames) -> Vec<Disclosur
                 order,
                 excerpt: excerpt(text),
                 strength,
-                amazon,
+                statements,
                 rule,
             };
             for marker in legend {
@@ -608,7 +728,7 @@ fn disclosures(page: &Page, rules: &Ruleset, names: &SiteNames) -> Vec<Disclosur
                 &block.text[lead..m.sentence.end],
                 block.order_at(m.sentence.start),
                 m.strength,
-                m.amazon,
+                m.statements,
                 m.rule,
             );
         }
@@ -620,7 +740,7 @@ fn disclosures(page: &Page, rules: &Ruleset, names: &SiteNames) -> Vec<Disclosur
                 &block.text,
                 block.order_at(0),
                 Strength::Label,
-                false,
+                Vec::new(),
                 "label/block".into(),
             );
         }
@@ -633,7 +753,7 @@ fn disclosures(page: &Page, rules: &Ruleset, names: &SiteNames) -> Vec<Disclosur
                 order: link.order,
                 excerpt: excerpt(&link.text),
                 strength: Strength::Label,
-                amazon: false,
+                statements: Vec::new(),
                 rule: "label/link-only".into(),
             });
         }
@@ -704,7 +824,7 @@ fn label_at_link(
         order: link.order,
         excerpt: excerpt(excerpt_text),
         strength: Strength::Label,
-        amazon: false,
+        statements: Vec::new(),
         rule: rule.into(),
     };
     if let Some(text) = phrases.label_at_link(&link.text, before, after) {
@@ -713,7 +833,7 @@ fn label_at_link(
     if let Some((m, text)) = phrases.statement_at_link(after, names) {
         return Some(Disclosure {
             strength: m.strength,
-            amazon: m.amazon,
+            statements: m.statements,
             rule: m.rule,
             ..label(text, "")
         });
@@ -766,17 +886,23 @@ mod tests {
             rules_of(&run(html)),
             ["undisclosed", "amazon-statement-missing"]
         );
-        let site = |amazon| AuditOptions {
+        let site = |statements: &[&str]| AuditOptions {
             site_disclosure: Some(SiteDisclosure {
-                amazon,
+                statements: statements.iter().map(|s| s.to_string()).collect(),
                 strength: Strength::Explicit,
             }),
             ..Default::default()
         };
-        let r = run_with(html, site(false));
+        let r = run_with(html, site(&[]));
         assert_eq!(rules_of(&r), ["amazon-statement-missing"]);
         assert_eq!(r.links[0].disclosure_excerpt, SITE_DISCLOSURE_EXCERPT);
-        assert!(run_with(html, site(true)).findings.is_empty());
+        let r = run_with(html, site(&["some-other-program"]));
+        assert_eq!(rules_of(&r), ["amazon-statement-missing"]);
+        assert!(
+            run_with(html, site(&["amazon-associates"]))
+                .findings
+                .is_empty()
+        );
     }
 
     fn rules_of(r: &PageReport) -> Vec<&'static str> {
@@ -1050,7 +1176,10 @@ mod tests {
             &rules,
         )
         .unwrap();
-        assert!(d.amazon);
+        assert_eq!(
+            d.statements.iter().collect::<Vec<_>>(),
+            ["amazon-associates"]
+        );
         assert_eq!(d.strength, Strength::Explicit);
     }
 

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use affcheck::config::{CONFIG_FILE, Config, ConfigError, FailOn, STARTER_TOML, SeverityLevel};
 use affcheck::document::Document;
-use affcheck::findings::{AuditOptions, PageReport, Rule, Severity};
+use affcheck::findings::{AuditOptions, PageReport, Rule, RuleId, Severity};
 use affcheck::pipeline::audit_document;
 use affcheck::report::Format;
 use affcheck::rules::Ruleset;
@@ -76,11 +76,6 @@ fn bad_values_point_at_their_line() {
             "unknown variant `fatal`",
         ),
         (
-            "[severity]\n\"made-up-rule\" = \"off\"\n",
-            2,
-            "unknown rule `made-up-rule`",
-        ),
-        (
             "[site]\nignore_paths = [\"/ok/**\", \"/bad/[\"]\n",
             2,
             "invalid glob `/bad/[`",
@@ -109,6 +104,37 @@ fn bad_values_point_at_their_line() {
     let missing =
         Config::load(&std::env::temp_dir().join("no-such-dir-affcheck/affcheck.toml")).unwrap_err();
     assert!(matches!(missing, ConfigError::Read { .. }), "{missing:?}");
+}
+
+#[test]
+fn unknown_severity_rule_is_an_error_once_the_rules_are_loaded() {
+    // A key that is no built-in rule may be a rule of the rules data: known only once they load.
+    let c = Config::parse(
+        "affcheck.toml".as_ref(),
+        "[severity]\nundisclosed = \"warning\"\n\"made-up-rule\" = \"off\"\n",
+    )
+    .unwrap();
+    let err = c.load_rules(&[], true).unwrap_err().to_string();
+    assert!(
+        err.starts_with(
+            "affcheck.toml:3:1: unknown rule `made-up-rule` in [severity]; rules are undisclosed,"
+        ),
+        "{err}"
+    );
+    assert!(err.contains("amazon-statement-missing"), "{err}");
+    // The same id defined by the config's own rules data is a rule like any other.
+    let c = Config::parse(
+        "affcheck.toml".as_ref(),
+        "[severity]\n\"made-up-rule\" = \"error\"\n\n\
+         [[rules.required_statement]]\nid = \"made-up\"\nprogram = \"Made Up\"\nsource = \"test\"\n\
+         rule = \"made-up-rule\"\nwording = { en = [\"made up partner\"] }\n",
+    )
+    .unwrap();
+    let rules = c.load_rules(&[], true).unwrap();
+    let rule = rules.required_statement("made-up").unwrap().rule;
+    assert_eq!(rule.id(), "made-up-rule");
+    assert_eq!(rule.severity(), Severity::Warning);
+    assert_eq!(c.severity_of(rule), Some(Severity::Error));
 }
 
 #[test]
@@ -170,7 +196,9 @@ fn severity_overrides_apply_to_real_findings() {
     )
     .unwrap();
     assert_eq!(
-        c.severity.get(&Rule::AmazonStatementMissing),
+        c.severity.get(&Rule::StatementMissing(RuleId::new(
+            "amazon-statement-missing"
+        ))),
         Some(&SeverityLevel::Off)
     );
     let rules = Ruleset::defaults().unwrap();

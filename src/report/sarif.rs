@@ -32,12 +32,14 @@ pub fn sarif_level(severity: Severity) -> &'static str {
 /// A short title for a rule (SARIF `shortDescription`).
 pub fn rule_title(rule: Rule) -> &'static str {
     match rule {
+        Rule::StatementMissing(_) => rule
+            .definition()
+            .map_or("Required statement missing", |d| d.title.as_str()),
         Rule::Undisclosed => "Affiliate link without any disclosure",
         Rule::DisclosureAfterLink => "Affiliate link before the disclosure",
         Rule::HiddenDisclosure => "Disclosure hidden from readers",
         Rule::DisclosureLinkOnly => "Disclosure only linked, not stated",
         Rule::MonetizationScriptUndisclosed => "Link-rewriting script without disclosure",
-        Rule::AmazonStatementMissing => "Amazon Associates statement missing",
         Rule::MissingRelSponsored => "Affiliate link without rel=\"sponsored\"",
         Rule::WeakDisclosure => "Disclosure only labels the links",
     }
@@ -58,9 +60,10 @@ pub fn rule_help(rule: Rule) -> &'static str {
         Rule::DisclosureLinkOnly => {
             "State the disclosure in the text above the link; a link labelled \"Affiliate disclosure\" that leads to another page is not a disclosure on its own."
         }
-        Rule::AmazonStatementMissing => {
-            "Add the statement the Amazon Associates Program Operating Agreement requires: \"As an Amazon Associate I earn from qualifying purchases\" (or the marketplace's translation)."
-        }
+        Rule::StatementMissing(_) => rule.definition().map_or(
+            "Add the statement the program requires on every page with its links.",
+            |d| d.help.as_str(),
+        ),
         Rule::MissingRelSponsored => {
             "Add rel=\"sponsored\" to paid and affiliate links, as search engines ask. This is search-engine guidance, not a disclosure requirement."
         }
@@ -84,9 +87,13 @@ fn rule_name(rule: Rule) -> String {
 }
 
 /// The `tool.driver` object: name, version, information URI and one reporting descriptor per rule
-/// of [`Rule::ALL`], in that order (a result's `ruleIndex` is the rule's position there).
+/// of [`Rule::all`], in that order (a result's `ruleIndex` is the rule's position there).
 pub fn sarif_driver() -> Value {
-    let rules: Vec<Value> = Rule::ALL
+    driver(&Rule::all())
+}
+
+fn driver(rules: &[Rule]) -> Value {
+    let rules: Vec<Value> = rules
         .iter()
         .map(|&rule| {
             json!({
@@ -138,6 +145,8 @@ pub struct SarifReport<W: Write> {
     out: W,
     locations: Locations,
     first: bool,
+    /// The rules of the driver, in `ruleIndex` order.
+    rules: Vec<Rule>,
 }
 
 impl<W: Write> SarifReport<W> {
@@ -148,17 +157,19 @@ impl<W: Write> SarifReport<W> {
             "{{\"$schema\":{},\"version\":\"2.1.0\",\"runs\":[{{\"tool\":{{\"driver\":",
             Value::from(SARIF_SCHEMA)
         )?;
-        serde_json::to_writer(&mut out, &sarif_driver())?;
+        let rules = Rule::all();
+        serde_json::to_writer(&mut out, &driver(&rules))?;
         out.write_all(b"},\"columnKind\":\"unicodeCodePoints\",\"results\":[")?;
         Ok(SarifReport {
             out,
             locations,
             first: true,
+            rules,
         })
     }
 
     fn result(&self, f: &Finding, uri: &str, occurrence: usize) -> Value {
-        let index = Rule::ALL.iter().position(|&r| r == f.rule).unwrap_or(0);
+        let index = self.rules.iter().position(|&r| r == f.rule).unwrap_or(0);
         let mut text = f.message.clone();
         if !f.link_url.is_empty() {
             text.push_str(&format!(" Link: {}", f.link_url));
@@ -226,6 +237,8 @@ mod tests {
 
     #[test]
     fn log_shape() {
+        // The rules data defines some rules: the driver lists them once it is loaded.
+        crate::rules::Ruleset::defaults().unwrap();
         let mut buf = Vec::new();
         let mut w = SarifReport::new(&mut buf, Locations::new(None)).unwrap();
         let mut page = report();
@@ -238,7 +251,7 @@ mod tests {
         assert_eq!(run["tool"]["driver"]["name"], "affcheck");
         assert_eq!(
             run["tool"]["driver"]["rules"].as_array().unwrap().len(),
-            Rule::ALL.len()
+            Rule::all().len()
         );
         assert_eq!(
             run["tool"]["driver"]["rules"][1]["name"],

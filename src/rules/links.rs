@@ -130,7 +130,8 @@ pub(super) struct CompiledNetwork {
     params: Vec<String>,
     all_params: Vec<String>,
     destination_param: Option<String>,
-    amazon_statement: bool,
+    /// The `[[required_statement]]` the program requires (checked against the statements on load).
+    pub(super) required_statement: Option<String>,
 }
 
 /// Query parameters that many ordinary sites use; on its own such a parameter never makes a link
@@ -207,7 +208,7 @@ impl CompiledNetwork {
                 .destination_param
                 .as_ref()
                 .map(|p| p.to_ascii_lowercase()),
-            amazon_statement: rule.amazon_statement,
+            required_statement: rule.required_statement.clone(),
         })
     }
 
@@ -300,8 +301,9 @@ pub struct LinkClass {
     pub rule_id: String,
     /// The destination the affiliate URL carries in its query, when the network names one.
     pub destination: Option<String>,
-    /// Whether the program requires the Amazon Associates statement.
-    pub amazon_statement: bool,
+    /// The id of the statement the program requires on every page with its links
+    /// (`[[required_statement]]` in the rules data), when it requires one.
+    pub required_statement: Option<String>,
 }
 
 /// Whether two hosts are the same site: equal, or one is the `www.` twin of the other.
@@ -332,7 +334,7 @@ pub(super) fn classify(
                 network: n.name.clone(),
                 rule_id: n.id.clone(),
                 destination: n.destination(url),
-                amazon_statement: n.amazon_statement,
+                required_statement: n.required_statement.clone(),
             });
         }
     }
@@ -342,7 +344,7 @@ pub(super) fn classify(
             network: "cloaked".into(),
             rule_id: "cloaking".into(),
             destination: None,
-            amazon_statement: false,
+            required_statement: None,
         });
     }
     sponsored.then(|| LinkClass {
@@ -350,7 +352,7 @@ pub(super) fn classify(
         network: "sponsored".into(),
         rule_id: "rel-sponsored".into(),
         destination: None,
-        amazon_statement: false,
+        required_statement: None,
     })
 }
 

@@ -8,12 +8,14 @@
 mod links;
 mod phrases;
 pub mod schema;
+mod statements;
 
 use std::path::{Path, PathBuf};
 
 pub use links::{HostPattern, LinkClass, LinkKind};
 pub use phrases::{PhraseMatcher, SiteNames, StatementMatch};
 pub use schema::Strength;
+pub use statements::RequiredStatement;
 
 use links::{CompiledNetwork, CompiledScript};
 use schema::{HiddenStyleRule, RulesFile};
@@ -41,6 +43,20 @@ pub enum RulesError {
         /// What the TOML parser said, with line and column.
         message: String,
     },
+    /// A config's `[severity]` names a rule that is neither built in nor defined by the rules.
+    #[error("{}:{line}:{column}: unknown rule `{id}` in [severity]; rules are {known}", path.display())]
+    UnknownRule {
+        /// The config file.
+        path: PathBuf,
+        /// 1-based line of the key.
+        line: usize,
+        /// 1-based column of the key.
+        column: usize,
+        /// The rule id.
+        id: String,
+        /// The known rule ids, comma-separated.
+        known: String,
+    },
     /// An entry is well-formed TOML but cannot be used.
     #[error("rules file {file}, entry `{id}`: {message}")]
     Invalid {
@@ -61,6 +77,7 @@ pub struct Ruleset {
     cloaking_prefixes: Vec<String>,
     scripts: Vec<CompiledScript>,
     phrases: PhraseMatcher,
+    statements: Vec<RequiredStatement>,
     hidden_classes: rustc_hash::FxHashSet<String>,
     hidden_styles: Vec<HiddenStyleRule>,
 }
@@ -90,10 +107,19 @@ impl Merged {
             self.origin
                 .insert(("language", id.clone()), name.to_string());
         }
+        for id in file.required_statement.iter().map(|e| &e.id) {
+            self.origin
+                .insert(("required_statement", id.clone()), name.to_string());
+        }
         merge(&mut self.file.network, file.network, |e| &e.id);
         merge(&mut self.file.cloaking, file.cloaking, |e| &e.id);
         merge(&mut self.file.script, file.script, |e| &e.id);
         merge(&mut self.file.language, file.language, |e| &e.id);
+        merge(
+            &mut self.file.required_statement,
+            file.required_statement,
+            |e| &e.id,
+        );
         merge(&mut self.file.hidden_class, file.hidden_class, |e| &e.id);
         merge(&mut self.file.hidden_style, file.hidden_style, |e| &e.id);
         Ok(())
@@ -167,6 +193,7 @@ impl Ruleset {
     }
 
     fn compile(merged: Merged) -> Result<Self, RulesError> {
+        let statements = check_statements(&merged)?;
         let networks = merged
             .file
             .network
@@ -179,6 +206,26 @@ impl Ruleset {
                 })
             })
             .collect::<Result<Vec<_>, _>>()?;
+        for network in &networks {
+            let Some(id) = &network.required_statement else {
+                continue;
+            };
+            if !statements.iter().any(|s| &s.id == id) {
+                let known: Vec<&str> = statements.iter().map(|s| s.id.as_str()).collect();
+                return Err(RulesError::Invalid {
+                    file: merged.origin("network", &network.id),
+                    id: network.id.clone(),
+                    message: format!(
+                        "required_statement `{id}` is not the id of any [[required_statement]] (known: {})",
+                        if known.is_empty() {
+                            "none".to_string()
+                        } else {
+                            known.join(", ")
+                        }
+                    ),
+                });
+            }
+        }
         let scripts = merged
             .file
             .script
@@ -191,13 +238,12 @@ impl Ruleset {
                 })
             })
             .collect::<Result<Vec<_>, _>>()?;
-        let phrases = PhraseMatcher::new(&merged.file.language).map_err(|(id, message)| {
-            RulesError::Invalid {
-                file: merged.origin("language", &id),
+        let phrases = PhraseMatcher::new(&merged.file.language, &merged.file.required_statement)
+            .map_err(|(section, id, message)| RulesError::Invalid {
+                file: merged.origin(section, &id),
                 id,
                 message,
-            }
-        })?;
+            })?;
         let mut cloaking_prefixes: Vec<String> = merged
             .file
             .cloaking
@@ -227,6 +273,10 @@ impl Ruleset {
             cloaking_prefixes,
             scripts,
             phrases,
+            statements: statements
+                .into_iter()
+                .map(statements::Checked::register)
+                .collect(),
             hidden_classes,
             hidden_styles,
         })
@@ -235,6 +285,48 @@ impl Ruleset {
     /// The disclosure wording matcher.
     pub fn phrases(&self) -> &PhraseMatcher {
         &self.phrases
+    }
+
+    /// The required statements loaded (`[[required_statement]]`), in file order.
+    pub fn required_statements(&self) -> &[RequiredStatement] {
+        &self.statements
+    }
+
+    /// The required statement with this id.
+    pub fn required_statement(&self, id: &str) -> Option<&RequiredStatement> {
+        self.statements.iter().find(|s| s.id == id)
+    }
+
+    /// Every rule a finding can have with these rules, in report order: the built-in rules and the
+    /// rules of the required statements.
+    pub fn rules(&self) -> Vec<crate::findings::Rule> {
+        let mut all = crate::findings::Rule::ALL.to_vec();
+        all.extend(self.statements.iter().map(|s| s.rule));
+        all.sort();
+        all
+    }
+
+    /// Checks rule ids that a config names (`(id, line, column)` in the file at `path`): each must
+    /// be a rule of [`Ruleset::rules`].
+    pub fn check_rule_ids(
+        &self,
+        ids: &[(String, usize, usize)],
+        path: impl Fn() -> PathBuf,
+    ) -> Result<(), RulesError> {
+        let rules = self.rules();
+        match ids
+            .iter()
+            .find(|(id, ..)| !rules.iter().any(|r| r.id() == id))
+        {
+            None => Ok(()),
+            Some((id, line, column)) => Err(RulesError::UnknownRule {
+                path: path(),
+                line: *line,
+                column: *column,
+                id: id.clone(),
+                known: rules.iter().map(|r| r.id()).collect::<Vec<_>>().join(", "),
+            }),
+        }
     }
 
     /// Number of affiliate network rules loaded.
@@ -318,6 +410,31 @@ impl Ruleset {
             .find(|s| s.matches_inline(text))
             .map(|s| s.name.as_str())
     }
+}
+
+/// Checks every `[[required_statement]]`: each on its own, then that no two share a rule id.
+fn check_statements(merged: &Merged) -> Result<Vec<statements::Checked>, RulesError> {
+    let languages: Vec<&str> = merged.file.language.iter().map(|l| l.id.as_str()).collect();
+    let mut out: Vec<statements::Checked> = Vec::new();
+    for rule in &merged.file.required_statement {
+        let invalid = |message: String| RulesError::Invalid {
+            file: merged.origin("required_statement", &rule.id),
+            id: rule.id.clone(),
+            message,
+        };
+        let checked = statements::check(rule, &languages).map_err(invalid)?;
+        if let Some(other) = out
+            .iter()
+            .find(|o| o.definition.id == checked.definition.id)
+        {
+            return Err(invalid(format!(
+                "rule id `{}` is already the rule of required statement `{}`; give each its own",
+                checked.definition.id, other.id
+            )));
+        }
+        out.push(checked);
+    }
+    Ok(out)
 }
 
 /// Cloaking prefixes are compared on lower-cased paths and always end with `/`.
@@ -412,6 +529,143 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("broken") && err.contains("mine.toml"), "{err}");
+    }
+
+    /// A language with one statement form, enough for required statements to be read.
+    const LANG: &str = r#"
+        [[language]]
+        id = "en"
+        source = "test"
+        [language.terms]
+        self = ["we"]
+        earn = ["earn"]
+        [[language.statement]]
+        id = "we-earn"
+        strength = "explicit"
+        pattern = "self ~2 earn"
+    "#;
+
+    fn statement(extra: &str) -> String {
+        format!(
+            "[[required_statement]]\nid = \"acme-partners\"\nprogram = \"Acme Partners\"\nsource = \"test\"\n{extra}\n"
+        )
+    }
+
+    fn load_error(files: &[(&str, &str)]) -> String {
+        Ruleset::from_sources(files).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn required_statement_compiles_with_defaults_from_the_program() {
+        let file = statement("wording = { en = [\"acme partner*\"] }");
+        let rules = Ruleset::from_sources(&[("lang.toml", LANG), ("acme.toml", &file)]).unwrap();
+        let s = rules.required_statement("acme-partners").unwrap();
+        assert_eq!(s.rule.id(), "acme-partners-statement-missing");
+        assert_eq!(s.severity, crate::findings::Severity::Warning);
+        assert_eq!(s.program, "Acme Partners");
+        assert!(s.message.contains("Acme Partners"), "{}", s.message);
+        assert_eq!(
+            rules.phrases().find_statements("As Acme Partners we earn.")[0].statements,
+            ["acme-partners"]
+        );
+        assert!(
+            rules.phrases().find_statements("We earn.")[0]
+                .statements
+                .is_empty()
+        );
+        assert!(rules.rules().contains(&s.rule));
+    }
+
+    #[test]
+    fn network_naming_an_unknown_statement_is_an_error_naming_file_and_ids() {
+        let network = "[[network]]\nid = \"acme\"\nname = \"Acme\"\nsource = \"s\"\nhosts = [\"acme.example\"]\nrequired_statement = \"acme-partner\"\n";
+        let file = statement("wording = { en = [\"acme partner*\"] }");
+        let err = load_error(&[
+            ("lang.toml", LANG),
+            ("acme.toml", &file),
+            ("net.toml", network),
+        ]);
+        assert!(err.contains("net.toml") && err.contains("`acme`"), "{err}");
+        assert!(
+            err.contains("`acme-partner`") && err.contains("known: acme-partners"),
+            "{err}"
+        );
+        let err = load_error(&[("net.toml", network)]);
+        assert!(err.contains("known: none"), "{err}");
+    }
+
+    #[test]
+    fn required_statement_errors_name_file_and_entry() {
+        for (extra, needle) in [
+            ("", "`wording` lists no terms"),
+            ("wording = { en = [] }", "`wording` lists no terms"),
+            (
+                "wording = { xx = [\"acme\"] }",
+                "`wording` for language `xx`, which no [[language]] entry defines",
+            ),
+            (
+                "rule = \"undisclosed\"\nwording = { en = [\"acme\"] }",
+                "`undisclosed` is a built-in rule",
+            ),
+            (
+                "rule = \"Acme Missing\"\nwording = { en = [\"acme\"] }",
+                "must be lower-case letters",
+            ),
+            (
+                "severity = \"fatal\"\nwording = { en = [\"acme\"] }",
+                "severity `fatal`",
+            ),
+            (
+                "wording = { en = [\"a*\"] }",
+                "wording `en`: `a*`: a stem needs",
+            ),
+        ] {
+            let file = statement(extra);
+            let err = load_error(&[("lang.toml", LANG), ("acme.toml", &file)]);
+            assert!(
+                err.contains("acme.toml")
+                    && err.contains("`acme-partners`")
+                    && err.contains(needle),
+                "{extra:?}: {err}"
+            );
+        }
+        let unknown = statement("wording = { en = [\"acme\"] }\nwordin = 1");
+        let err = load_error(&[("acme.toml", &unknown)]);
+        assert!(err.contains("acme.toml") && err.contains("wordin"), "{err}");
+    }
+
+    #[test]
+    fn two_statements_with_one_rule_id_are_an_error() {
+        let a = statement("rule = \"partner-statement-missing\"\nwording = { en = [\"acme\"] }");
+        let b = "[[required_statement]]\nid = \"other\"\nprogram = \"Other\"\nsource = \"s\"\nrule = \"partner-statement-missing\"\nwording = { en = [\"other\"] }\n";
+        let err = load_error(&[("lang.toml", LANG), ("a.toml", &a), ("b.toml", b)]);
+        assert!(
+            err.contains("b.toml")
+                && err.contains("`other`")
+                && err.contains("already the rule of required statement `acme-partners`"),
+            "{err}"
+        );
+        // The same id in a later file replaces the entry instead.
+        let b =
+            statement("rule = \"partner-statement-missing\"\nwording = { en = [\"acme corp\"] }");
+        let rules =
+            Ruleset::from_sources(&[("lang.toml", LANG), ("a.toml", &a), ("b.toml", &b)]).unwrap();
+        assert_eq!(rules.required_statements().len(), 1);
+    }
+
+    #[test]
+    fn the_default_rules_define_the_amazon_statement() {
+        let rules = Ruleset::defaults().unwrap();
+        let s = rules.required_statement("amazon-associates").unwrap();
+        assert_eq!(s.rule.id(), "amazon-statement-missing");
+        assert_eq!(s.severity, crate::findings::Severity::Warning);
+        assert_eq!(s.program, "Amazon Associates");
+        let url = url::Url::parse("https://amzn.to/3abc").unwrap();
+        let class = rules.classify_link(&url, None, false).unwrap();
+        assert_eq!(
+            class.required_statement.as_deref(),
+            Some("amazon-associates")
+        );
     }
 
     #[test]

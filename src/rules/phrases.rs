@@ -19,7 +19,7 @@ use std::collections::HashMap;
 use rustc_hash::{FxHashMap, FxHashSet};
 use std::ops::Range;
 
-use super::schema::{LanguageRule, Strength};
+use super::schema::{LanguageRule, RequiredStatementRule, Strength};
 
 /// Blocks up to this many bytes are looked up in, and kept in, the per-thread result cache.
 const CACHE_TEXT_MAX: usize = 400;
@@ -121,7 +121,6 @@ struct Lang {
     negation_after: usize,
     /// "nothing", "none of the links": a negating subject reaches the whole clause before it.
     neg_subject: Option<usize>,
-    amazon: usize,
 }
 
 /// One statement found in a text.
@@ -133,8 +132,9 @@ pub struct StatementMatch {
     pub sentence: Range<usize>,
     /// How clearly it discloses.
     pub strength: Strength,
-    /// Whether the sentence is (a form of) the Amazon Associates statement.
-    pub amazon: bool,
+    /// The ids of the required statements (`[[required_statement]]`) whose wording the sentence
+    /// holds, in rules order: the sentence is (a form of) those statements.
+    pub statements: Vec<String>,
     /// `language/statement` id of the form that matched.
     pub rule: String,
 }
@@ -310,6 +310,8 @@ pub struct PhraseMatcher {
     /// Clitic prefixes of every language, longest first.
     prefixes: Vec<String>,
     statements: Vec<Statement>,
+    /// Per required statement: its id and the class of its wording terms.
+    required: Vec<(String, usize)>,
     /// By class: the statements whose anchor (first part that is not a name class) includes it,
     /// so a text is only checked against forms whose anchor it holds.
     by_anchor: Vec<Vec<u32>>,
@@ -339,6 +341,7 @@ impl Default for PhraseMatcher {
             by_stem: FxHashMap::default(),
             prefixes: Vec::new(),
             statements: Vec::new(),
+            required: Vec::new(),
             by_anchor: Vec::new(),
             uses_names: false,
             set_count: 2, // NAME_SET and SITE_NAME_SET
@@ -354,11 +357,16 @@ impl Default for PhraseMatcher {
 }
 
 impl PhraseMatcher {
-    /// Compiles the `[[language]]` entries; an error names the language id and the problem.
-    pub fn new(languages: &[LanguageRule]) -> Result<Self, (String, String)> {
+    /// Compiles the `[[language]]` entries and the wording of the `[[required_statement]]`
+    /// entries; an error names the section (`language`, `required_statement`), the entry's id and
+    /// the problem.
+    pub fn new(
+        languages: &[LanguageRule],
+        required: &[RequiredStatementRule],
+    ) -> Result<Self, (&'static str, String, String)> {
         let mut m = PhraseMatcher::default();
         for (lang, rule) in languages.iter().enumerate() {
-            let err = |msg: String| (rule.id.clone(), msg);
+            let err = |msg: String| ("language", rule.id.clone(), msg);
             let mut sets: HashMap<&str, usize> = HashMap::new();
             sets.insert("name", NAME_SET);
             sets.insert("site_name", SITE_NAME_SET);
@@ -398,12 +406,11 @@ impl PhraseMatcher {
                     m.add_term(term, set)
                         .map_err(|e| err(format!("{what}: {e}")))?;
                 }
-                Ok::<usize, (String, String)>(set)
+                Ok::<usize, (&'static str, String, String)>(set)
             };
             let negation = list(&mut m, "negations", &rule.negations)?;
             let exception = list(&mut m, "negation_exceptions", &rule.negation_exceptions)?;
             let clause_break = list(&mut m, "clause_breaks", &rule.clause_breaks)?;
-            let amazon = list(&mut m, "amazon_markers", &rule.amazon_markers)?;
             m.langs.push(Lang {
                 id: rule.id.clone(),
                 negation,
@@ -416,7 +423,6 @@ impl PhraseMatcher {
                 tag: sets.get("tag").copied(),
                 negation_after: rule.negation_after,
                 neg_subject: sets.get("neg_subject").copied(),
-                amazon,
             });
             for st in &rule.statement {
                 let bad = |e: String| err(format!("statement `{}`: {e}", st.id));
@@ -489,6 +495,22 @@ impl PhraseMatcher {
                 .extend(rule.inline_labels.iter().map(|l| label_key(l)));
             m.link_labels
                 .extend(rule.link_labels.iter().map(|l| label_key(l)));
+        }
+        // A required statement's wording is one class: a term of any language marks the sentence.
+        for statement in required {
+            let set = m.new_set();
+            for (lang, terms) in &statement.wording {
+                for term in terms {
+                    m.add_term(term, set).map_err(|e| {
+                        (
+                            "required_statement",
+                            statement.id.clone(),
+                            format!("wording `{lang}`: {e}"),
+                        )
+                    })?;
+                }
+            }
+            m.required.push((statement.id.clone(), set));
         }
         m.prefixes.sort_by_key(|p| std::cmp::Reverse(p.len()));
         m.by_anchor = vec![Vec::new(); m.set_count];
@@ -690,16 +712,21 @@ impl PhraseMatcher {
         found
             .into_iter()
             .map(|(sentence, (strength, start, end, st))| {
-                let amazon = self.langs.iter().any(|l| {
-                    hits.of(l.amazon)
-                        .iter()
-                        .any(|h| tokens[h.start].sentence == sentence)
-                });
+                let statements = self
+                    .required
+                    .iter()
+                    .filter(|(_, set)| {
+                        hits.of(*set)
+                            .iter()
+                            .any(|h| tokens[h.start].sentence == sentence)
+                    })
+                    .map(|(id, _)| id.clone())
+                    .collect();
                 StatementMatch {
                     span: tokens[start].start..tokens[end - 1].end,
                     sentence: sentence_range(text, &tokens, sentence),
                     strength,
-                    amazon,
+                    statements,
                     rule: format!("{}/{}", self.langs[st.lang].id, st.id),
                 }
             })
@@ -1933,9 +1960,9 @@ mod tests {
         let m = rules
             .phrases()
             .find_statements("As an Amazon Associate I earn from qualifying purchases.");
-        assert!(m[0].amazon);
+        assert_eq!(m[0].statements, ["amazon-associates"]);
         let m = rules.phrases().find_statements("We may earn a commission.");
-        assert!(!m[0].amazon);
+        assert!(m[0].statements.is_empty());
     }
 
     #[test]
@@ -1945,8 +1972,8 @@ mod tests {
             "We earn a commission from links on this page. As an Amazon Associate I earn from qualifying purchases.",
         );
         assert_eq!(m.len(), 2);
-        assert!(!m[0].amazon);
-        assert!(m[1].amazon);
+        assert!(m[0].statements.is_empty());
+        assert_eq!(m[1].statements, ["amazon-associates"]);
     }
 
     #[test]

@@ -22,6 +22,9 @@ pub struct RulesFile {
     /// Disclosure wording, one entry per language.
     #[serde(default)]
     pub language: Vec<LanguageRule>,
+    /// Statements that affiliate programs require on pages with their links.
+    #[serde(default)]
+    pub required_statement: Vec<RequiredStatementRule>,
     /// Class names that hide text visually.
     #[serde(default)]
     pub hidden_class: Vec<HiddenClassRule>,
@@ -65,10 +68,47 @@ pub struct NetworkRule {
     /// Query parameter that carries the destination URL, reported in the message when present.
     #[serde(default)]
     pub destination_param: Option<String>,
-    /// Whether the program requires the Amazon Associates statement on pages with its links
-    /// (checked by the `amazon-statement-missing` warning with the languages' `amazon_markers`).
+    /// The `id` of the `[[required_statement]]` the program requires on every page with its links
+    /// (`amazon-associates`).
     #[serde(default)]
-    pub amazon_statement: bool,
+    pub required_statement: Option<String>,
+}
+
+/// A statement an affiliate program requires on every page with its links, in its own words ("As an
+/// Amazon Associate I earn from qualifying purchases"). Networks name it by `id`; a page with their
+/// links and no counted disclosure holding one of its `wording` terms gets a finding of `rule`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RequiredStatementRule {
+    /// Stable identifier, referred to by networks' `required_statement`.
+    pub id: String,
+    /// The program's name, written to the report's `network` column.
+    pub program: String,
+    /// Where the requirement and its wording come from.
+    pub source: String,
+    /// Rule id of the finding (lower-case letters, digits and `-`, not a built-in rule's id);
+    /// `<id>-statement-missing` when left out.
+    #[serde(default)]
+    pub rule: Option<String>,
+    /// `error`, `warning` or `notice`; `warning` when left out.
+    #[serde(default)]
+    pub severity: Option<String>,
+    /// Short title of the rule (SARIF `shortDescription`).
+    #[serde(default)]
+    pub title: Option<String>,
+    /// One sentence on what the rule checks.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// What to do about a finding (SARIF `help`).
+    #[serde(default)]
+    pub help: Option<String>,
+    /// The finding's message.
+    #[serde(default)]
+    pub message: Option<String>,
+    /// Per language id: terms (with the syntax of a language's `terms`) any one of which, in a
+    /// sentence the wording model reads as a disclosure, makes that disclosure this statement.
+    #[serde(default)]
+    pub wording: std::collections::BTreeMap<String, Vec<String>>,
 }
 
 /// Path prefixes that cloaking plugins put in front of affiliate redirects on the publisher's own site.
@@ -162,9 +202,6 @@ pub struct LanguageRule {
     /// Link texts that only point to a disclosure elsewhere ("Affiliate disclosure").
     #[serde(default)]
     pub link_labels: Vec<String>,
-    /// Terms that mark a disclosure as the Amazon Associates statement.
-    #[serde(default)]
-    pub amazon_markers: Vec<String>,
 }
 
 /// One statement form: word classes in order with the most words allowed between them
