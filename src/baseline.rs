@@ -25,10 +25,9 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use serde::Serialize;
-
 use crate::findings::PageReport;
 use crate::report::spreadsheet_safe;
+pub use crate::report::{BaselineCounts, normalize_link};
 
 /// Why a baseline could not be loaded.
 #[derive(Debug, thiserror::Error)]
@@ -51,17 +50,6 @@ pub enum BaselineError {
         /// What is wrong.
         message: String,
     },
-}
-
-/// Counts for the run summary.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize)]
-pub struct BaselineCounts {
-    /// Findings of this run dropped because the baseline has them.
-    pub baselined: usize,
-    /// Baseline rows on pages audited in this run that no longer occur.
-    pub fixed: usize,
-    /// Baseline rows on pages this run did not audit (neither fixed nor seen).
-    pub unvisited: usize,
 }
 
 /// One baseline key with how many rows of the baseline carry it.
@@ -90,24 +78,6 @@ pub struct Baseline {
     baselined: usize,
     /// Normalized pages audited so far.
     audited: HashSet<String>,
-}
-
-/// Normalizes a URL for comparison as the scorer does: scheme and authority (host) lower-cased,
-/// fragment dropped, path and query unchanged. Text without a `scheme://` (a file path) is kept
-/// whole.
-pub fn normalize_link(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_string();
-    };
-    let rest = rest.split_once('#').map_or(rest, |(before, _)| before);
-    let end = rest.find(['/', '?']).unwrap_or(rest.len());
-    let (authority, tail) = rest.split_at(end);
-    format!(
-        "{}://{}{}",
-        scheme.to_ascii_lowercase(),
-        authority.to_lowercase(),
-        tail
-    )
 }
 
 fn key(page_url: &str, rule: &str, link_url: &str) -> Key {

@@ -72,7 +72,7 @@ pub enum ConfigError {
 }
 
 /// The lowest severity that fails a run (`fail_on`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum FailOn {
     /// Fail on errors.
@@ -84,6 +84,27 @@ pub enum FailOn {
 }
 
 impl FailOn {
+    /// Every level, in `--help` order.
+    pub const ALL: [FailOn; 3] = [FailOn::Error, FailOn::Warning, FailOn::Never];
+
+    /// The name used on the command line and in `affcheck.toml`.
+    pub fn name(self) -> &'static str {
+        match self {
+            FailOn::Error => "error",
+            FailOn::Warning => "warning",
+            FailOn::Never => "never",
+        }
+    }
+
+    /// One line on what it means (`--help`).
+    pub fn description(self) -> &'static str {
+        match self {
+            FailOn::Error => "fail on errors",
+            FailOn::Warning => "fail on warnings and errors",
+            FailOn::Never => "never fail because of findings",
+        }
+    }
+
     /// The lowest severity that fails, or `None` for `never`.
     pub fn threshold(self) -> Option<Severity> {
         match self {

@@ -20,14 +20,7 @@ use crate::scope::Scope;
 /// Largest page read by default (5 MB).
 pub const DEFAULT_MAX_PAGE_BYTES: u64 = 5 * 1024 * 1024;
 
-/// The user agent sent when fetching pages.
-pub const USER_AGENT: &str = concat!(
-    "affcheck/",
-    env!("CARGO_PKG_VERSION"),
-    " (+",
-    env!("CARGO_PKG_REPOSITORY"),
-    ")"
-);
+pub use crate::fetch::USER_AGENT;
 
 /// Why a target or page could not be read. Each message names the target and says what to try.
 #[derive(Debug, thiserror::Error)]

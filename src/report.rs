@@ -38,7 +38,6 @@ use std::time::Duration;
 use serde::Serialize;
 use serde::ser::SerializeStruct;
 
-use crate::baseline::BaselineCounts;
 use crate::findings::{PageReport, Rule, Severity};
 
 /// Columns of the CSV report, in order.
@@ -230,6 +229,35 @@ impl<W: Write> TableReport<W> {
         writeln!(self.out)?;
         self.out.flush()
     }
+}
+
+/// A baseline's counts for the run summary ([`crate::baseline::Baseline::counts`]).
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct BaselineCounts {
+    /// Findings of this run dropped because the baseline has them.
+    pub baselined: usize,
+    /// Baseline rows on pages audited in this run that no longer occur.
+    pub fixed: usize,
+    /// Baseline rows on pages this run did not audit (neither fixed nor seen).
+    pub unvisited: usize,
+}
+
+/// Normalizes a URL for comparison as the scorer does: scheme and authority (host) lower-cased,
+/// fragment dropped, path and query unchanged. Text without a `scheme://` (a file path) is kept
+/// whole.
+pub fn normalize_link(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let rest = rest.split_once('#').map_or(rest, |(before, _)| before);
+    let end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(end);
+    format!(
+        "{}://{}{}",
+        scheme.to_ascii_lowercase(),
+        authority.to_lowercase(),
+        tail
+    )
 }
 
 /// Counts for the closing summary line.

@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use clap::Args;
+use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 
 use affcheck::baseline::Baseline;
 use affcheck::config::Config;
@@ -26,7 +27,7 @@ use affcheck::sink::{Event, Failure, ReportSink, Sink};
 pub struct ReportArgs {
     /// Report format; repeatable with --output-dir (one file per format). csv is the default; a
     /// readable table is shown instead when writing to a terminal.
-    #[arg(long, value_enum, value_name = "FORMAT")]
+    #[arg(long, value_name = "FORMAT", value_parser = format_parser())]
     pub format: Vec<Format>,
 
     /// Write one report per --format into DIR (report.csv, report.sarif, report.junit.xml …).
@@ -43,6 +44,30 @@ pub struct ReportArgs {
     pub config: Option<PathBuf>,
 }
 
+/// `--format` values: the library's formats, with their descriptions in `--help`.
+fn format_parser() -> impl clap::builder::TypedValueParser<Value = Format> {
+    let values = Format::ALL.map(|f| {
+        PossibleValue::new(f.name())
+            .aliases(f.aliases().iter().copied())
+            .help(f.description())
+    });
+    PossibleValuesParser::new(values).map(|name| {
+        name.parse::<Format>()
+            .expect("clap only passes the listed names")
+    })
+}
+
+/// `--fail-on` values.
+fn fail_on_parser() -> impl clap::builder::TypedValueParser<Value = FailOn> {
+    let values = FailOn::ALL.map(|f| PossibleValue::new(f.name()).help(f.description()));
+    PossibleValuesParser::new(values).map(|name| {
+        FailOn::ALL
+            .into_iter()
+            .find(|f| f.name() == name)
+            .expect("clap only passes the listed names")
+    })
+}
+
 /// Options of the audit shared by every command that audits pages.
 #[derive(Args, Debug, Clone)]
 pub struct AuditArgs {
@@ -56,7 +81,7 @@ pub struct AuditArgs {
     pub no_default_rules: bool,
 
     /// Lowest severity that makes the run exit with status 1 [default: error].
-    #[arg(long, value_enum, value_name = "LEVEL")]
+    #[arg(long, value_name = "LEVEL", value_parser = fail_on_parser())]
     pub fail_on: Option<FailOn>,
 
     /// Also report notice-level findings: missing-rel-sponsored and weak-disclosure.

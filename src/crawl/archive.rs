@@ -49,7 +49,7 @@ impl WarcOut {
             .write_warcinfo(
                 &name,
                 &[
-                    ("software", crate::input::USER_AGENT),
+                    ("software", crate::fetch::USER_AGENT),
                     ("format", "WARC File Format 1.0"),
                     (
                         "description",

@@ -18,6 +18,15 @@ use tokio::sync::Semaphore;
 use tokio::time::Instant;
 use url::Url;
 
+/// The user agent sent when fetching pages.
+pub const USER_AGENT: &str = concat!(
+    "affcheck/",
+    env!("CARGO_PKG_VERSION"),
+    " (+",
+    env!("CARGO_PKG_REPOSITORY"),
+    ")"
+);
+
 /// How the fetcher behaves.
 #[derive(Debug, Clone)]
 pub struct FetchConfig {
@@ -59,7 +68,7 @@ impl FetchConfig {
             retries: 0,
             backoff: Duration::from_millis(500),
             max_wait: Duration::from_secs(60),
-            user_agent: crate::input::USER_AGENT.to_string(),
+            user_agent: USER_AGENT.to_string(),
             headers: Vec::new(),
             header_hosts: Vec::new(),
         }

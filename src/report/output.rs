@@ -55,9 +55,7 @@ impl<T: ReportWriter + ?Sized> ReportWriter for Box<T> {
 }
 
 /// A report format (`--format`).
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize, clap::ValueEnum,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Format {
     /// The CSV contract: one row per finding.
@@ -74,7 +72,6 @@ pub enum Format {
     Github,
     /// A Markdown summary (for `$GITHUB_STEP_SUMMARY` or a pull-request comment).
     #[serde(alias = "md")]
-    #[value(alias = "md")]
     Markdown,
 }
 
@@ -100,6 +97,27 @@ impl Format {
             Format::Junit => "junit",
             Format::Github => "github",
             Format::Markdown => "markdown",
+        }
+    }
+
+    /// Other names accepted for it (`md` for `markdown`).
+    pub fn aliases(self) -> &'static [&'static str] {
+        match self {
+            Format::Markdown => &["md"],
+            _ => &[],
+        }
+    }
+
+    /// One line on what the format is for (`--help`).
+    pub fn description(self) -> &'static str {
+        match self {
+            Format::Csv => "the CSV contract: one row per finding",
+            Format::Json => "one JSON document with every finding and the summary",
+            Format::Jsonl => "JSON Lines: one object per finding, then the summary",
+            Format::Sarif => "SARIF 2.1.0 for GitHub code scanning and other SARIF viewers",
+            Format::Junit => "JUnit XML: one test case per page; error findings fail",
+            Format::Github => "GitHub Actions annotations on pull requests",
+            Format::Markdown => "a Markdown summary for a job summary or a pull-request comment",
         }
     }
 
@@ -154,12 +172,9 @@ impl FromStr for Format {
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let lower = s.trim().to_ascii_lowercase();
-        if lower == "md" {
-            return Ok(Format::Markdown);
-        }
         Format::ALL
             .into_iter()
-            .find(|f| f.name() == lower)
+            .find(|f| f.name() == lower || f.aliases().contains(&lower.as_str()))
             .ok_or_else(|| UnknownFormat(s.to_string()))
     }
 }
@@ -292,8 +307,9 @@ mod tests {
             assert_eq!(f.name().parse::<Format>().unwrap(), f);
             assert_eq!(f.to_string(), f.name());
             assert!(files.insert(f.file_name()));
-            let value = <Format as clap::ValueEnum>::to_possible_value(&f).unwrap();
-            assert_eq!(value.get_name(), f.name());
+            for alias in f.aliases() {
+                assert_eq!(alias.parse::<Format>().unwrap(), f);
+            }
         }
         assert_eq!("MD".parse::<Format>().unwrap(), Format::Markdown);
         let err = "xml".parse::<Format>().unwrap_err();

@@ -6,8 +6,8 @@ use std::io::{self, Write};
 
 use serde_json::{Value, json};
 
+use super::normalize_link;
 use super::{Locations, ReportWriter, Summary};
-use crate::baseline::normalize_link;
 use crate::findings::{Finding, PageReport, Rule, Severity};
 
 /// The `$schema` written into the log.
