@@ -6,6 +6,7 @@
 //! numbers. Nothing inside comments, `<script>`, `<style>`, `<template>` and similar elements is text
 //! or a link.
 
+mod lines;
 mod sink;
 
 use ego_tree::iter::Edge;
@@ -214,7 +215,7 @@ fn attr(el: &Element, name: LocalName) -> Option<&str> {
 /// Parses a document into a [`Page`].
 pub fn parse(doc: &Document, rules: &Ruleset) -> Page {
     let decoded = doc.decode();
-    let (html, lines) = html5ever::parse_document(sink::LineSink::new(), Default::default())
+    let (html, tag_lines) = html5ever::parse_document(sink::LineSink::new(), Default::default())
         .one(decoded.text.as_ref());
     let hidden_css = page_css_hidden_classes(&html, rules);
     let mut b = Builder {
@@ -244,7 +245,7 @@ pub fn parse(doc: &Document, rules: &Ruleset) -> Page {
         match edge {
             Edge::Open(node) => match node.value() {
                 Node::Element(el) => {
-                    let line = lines.get(&node.id()).copied().unwrap_or(0);
+                    let line = tag_lines.get(&node.id()).copied().unwrap_or(0);
                     if b.skip_depth > 0 {
                         b.skip_depth += 1;
                     } else {
@@ -272,7 +273,7 @@ pub fn parse(doc: &Document, rules: &Ruleset) -> Page {
     {
         page.site_names.add(name);
     }
-    fix_tag_start_lines(&decoded.text, &mut page);
+    lines::fix_tag_start_lines(&decoded.text, &mut page);
     page
 }
 
@@ -338,60 +339,6 @@ fn json_ld_names(json: &str, names: &mut SiteNames) {
     }
     if let Ok(v) = serde_json::from_str::<serde_json::Value>(json) {
         visit(&v, names, 0);
-    }
-}
-
-/// html5ever reports the line where a start tag *ends*; a tag spread over several lines
-/// (`<a\n href=…\n rel=…>`) must be reported where it starts. When the reported line holds no
-/// `<a` / `<area` tag opening, the nearest earlier line that does is the start.
-fn fix_tag_start_lines(text: &str, page: &mut Page) {
-    fn opens_link(line: &str) -> bool {
-        let bytes = line.as_bytes();
-        let mut from = 0;
-        while let Some(i) = line[from..].find('<') {
-            let at = from + i + 1;
-            let rest = &bytes[at..];
-            let name_len = if rest.len() >= 4 && rest[..4].eq_ignore_ascii_case(b"area") {
-                4
-            } else if !rest.is_empty() && rest[0].eq_ignore_ascii_case(&b'a') {
-                1
-            } else {
-                0
-            };
-            if name_len > 0
-                && rest
-                    .get(name_len)
-                    .is_none_or(|c| c.is_ascii_whitespace() || *c == b'>' || *c == b'/')
-            {
-                return true;
-            }
-            from = at;
-        }
-        false
-    }
-    if page.links.is_empty() {
-        return;
-    }
-    let starts: Vec<usize> = std::iter::once(0)
-        .chain(text.match_indices('\n').map(|(i, _)| i + 1))
-        .collect();
-    let line_text = |n: u32| -> &str {
-        let i = n as usize - 1;
-        let end = starts.get(i + 1).map_or(text.len(), |e| e - 1);
-        &text[starts[i]..end]
-    };
-    for link in &mut page.links {
-        let n = link.line;
-        if n == 0 || n as usize > starts.len() || opens_link(line_text(n)) {
-            continue;
-        }
-        // A tag rarely spans more than a few lines; look back a bounded distance.
-        if let Some(start) = (n.saturating_sub(50).max(1)..n)
-            .rev()
-            .find(|&k| opens_link(line_text(k)))
-        {
-            link.line = start;
-        }
     }
 }
 
@@ -793,35 +740,30 @@ fn top_level_rules(css: &str) -> Vec<(&str, &str)> {
     out
 }
 
+/// Parses `html` as the page `https://site.example/post/` with the default rules (for the tests of
+/// every part of the page stage).
+#[cfg(test)]
+fn test_page(html: &str) -> Page {
+    let rules = Ruleset::defaults().unwrap();
+    let doc = Document {
+        display: "test.html".into(),
+        base: Some(Url::parse("https://site.example/post/").unwrap()),
+        bytes: html.as_bytes().to_vec(),
+        content_type: None,
+    };
+    parse(&doc, &rules)
+}
+
 #[cfg(test)]
 mod tests {
+    use super::test_page as page;
     use super::*;
-
-    fn page(html: &str) -> Page {
-        let rules = Ruleset::defaults().unwrap();
-        let doc = Document {
-            display: "test.html".into(),
-            base: Some(Url::parse("https://site.example/post/").unwrap()),
-            bytes: html.as_bytes().to_vec(),
-            content_type: None,
-        };
-        parse(&doc, &rules)
-    }
 
     #[test]
     fn inline_elements_fold_into_one_block() {
         let p = page("<p>We <strong>may&nbsp;earn</strong>   a commission</p><p>Next</p>");
         assert_eq!(p.blocks[0].text, "We may earn a commission");
         assert_eq!(p.blocks[1].text, "Next");
-    }
-
-    #[test]
-    fn a_tag_spread_over_lines_is_reported_where_it_starts() {
-        let p = page(
-            "<p>Intro</p>\n<p><a\n  href=\"/go/x\"\n  rel=\"sponsored\">X</a>\n<A HREF=\"/b\">B</A> <area\nhref=\"/c\"></p>",
-        );
-        let lines: Vec<u32> = p.links.iter().map(|l| l.line).collect();
-        assert_eq!(lines, [2, 5, 5]);
     }
 
     #[test]
