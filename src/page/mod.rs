@@ -6,18 +6,21 @@
 //! numbers. Nothing inside comments, `<script>`, `<style>`, `<template>` and similar elements is text
 //! or a link.
 
+mod dom;
 mod lines;
 mod sink;
+mod visibility;
 
 use ego_tree::iter::Edge;
 use html5ever::tendril::TendrilSink;
-use html5ever::{LocalName, local_name, ns};
+use html5ever::{LocalName, local_name};
+use scraper::Node;
 use scraper::node::Element;
-use scraper::{Html, Node};
 use url::Url;
 
 use crate::document::Document;
 use crate::rules::{Ruleset, SiteNames};
+use dom::{attr, element_text, resolve};
 
 /// Whether a reader can see a piece of the page.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -203,24 +206,15 @@ fn is_block(name: &LocalName) -> bool {
     )
 }
 
-/// An attribute's value. Compares interned names, where scraper's `Element::attr` interns its
-/// argument on every call.
-fn attr(el: &Element, name: LocalName) -> Option<&str> {
-    el.attrs
-        .iter()
-        .find(|(q, _)| q.local == name && q.ns == ns!())
-        .map(|(_, v)| &**v)
-}
-
 /// Parses a document into a [`Page`].
 pub fn parse(doc: &Document, rules: &Ruleset) -> Page {
     let decoded = doc.decode();
     let (html, tag_lines) = html5ever::parse_document(sink::LineSink::new(), Default::default())
         .one(decoded.text.as_ref());
-    let hidden_css = page_css_hidden_classes(&html, rules);
+    let hiding = visibility::Hiding::new(&html, rules);
     let mut b = Builder {
         rules,
-        hidden_css,
+        hiding,
         page: Page {
             display: doc.display.clone(),
             base: doc.base.clone(),
@@ -342,13 +336,6 @@ fn json_ld_names(json: &str, names: &mut SiteNames) {
     }
 }
 
-/// The text inside an element (for inline scripts).
-fn element_text(node: ego_tree::NodeRef<'_, Node>) -> String {
-    node.descendants()
-        .filter_map(|n| n.value().as_text().map(|t| t.to_string()))
-        .collect()
-}
-
 /// Per open element: what it contributes to the visibility and structure of what is inside it.
 struct Frame {
     hidden: bool,
@@ -359,7 +346,7 @@ struct Frame {
 
 struct Builder<'r> {
     rules: &'r Ruleset,
-    hidden_css: Vec<String>,
+    hiding: visibility::Hiding<'r>,
     page: Page,
     order: u32,
     current: Option<Block>,
@@ -384,19 +371,6 @@ impl Builder<'_> {
         self.frames
             .last()
             .is_some_and(|f| f.hidden || f.closed_details)
-    }
-
-    fn element_hides(&self, el: &Element) -> bool {
-        if attr(el, local_name!("hidden")).is_some() {
-            return true;
-        }
-        if attr(el, local_name!("style")).is_some_and(|s| self.rules.style_hides(s)) {
-            return true;
-        }
-        attr(el, local_name!("class"))
-            .unwrap_or("")
-            .split_ascii_whitespace()
-            .any(|c| self.rules.is_hidden_class(c) || self.hidden_css.iter().any(|h| h == c))
     }
 
     fn open(&mut self, el: &Element, line: u32, inline_text: impl FnOnce() -> String) {
@@ -460,7 +434,7 @@ impl Builder<'_> {
         let parent_closed_details = self.frames.last().is_some_and(|f| f.closed_details);
         let hidden = self.frames.last().is_some_and(|f| f.hidden)
             || (parent_closed_details && name != "summary")
-            || self.element_hides(el);
+            || self.hiding.hides(el);
         let block = is_block(&el.name.local);
         if block {
             self.flush();
@@ -649,97 +623,6 @@ fn collapse(text: &str) -> String {
     out.trim().to_string()
 }
 
-/// Resolves `href` against `base`; a missing base resolves only absolute URLs.
-fn resolve(base: Option<&Url>, href: &str) -> Option<Url> {
-    let href = href.trim();
-    if href.is_empty() {
-        return None;
-    }
-    match base {
-        Some(base) => base.join(href).ok(),
-        None => Url::parse(href).ok(),
-    }
-}
-
-/// Classes that the page's own CSS hides with a simple top-level rule (`.promo-note{display:none}`).
-/// Rules inside at-rules such as `@media` hide only on some screens and are ignored.
-fn page_css_hidden_classes(html: &Html, rules: &Ruleset) -> Vec<String> {
-    let mut classes = Vec::new();
-    for node in html.tree.root().descendants() {
-        let Some(el) = node.value().as_element() else {
-            continue;
-        };
-        if el.name() != "style" {
-            continue;
-        }
-        let css = element_text(node);
-        for (selectors, declarations) in top_level_rules(&css) {
-            if !rules.style_hides(declarations) {
-                continue;
-            }
-            for sel in selectors.split(',') {
-                let sel = sel.trim();
-                if let Some(class) = sel.strip_prefix('.')
-                    && !class.is_empty()
-                    && class
-                        .chars()
-                        .all(|c| c.is_alphanumeric() || c == '-' || c == '_')
-                {
-                    classes.push(class.to_string());
-                }
-            }
-        }
-    }
-    classes
-}
-
-/// Splits a style sheet into (selectors, declarations) for rules outside any at-rule.
-fn top_level_rules(css: &str) -> Vec<(&str, &str)> {
-    let mut out = Vec::new();
-    let bytes = css.as_bytes();
-    let mut i = 0;
-    let mut start = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'/' if bytes.get(i + 1) == Some(&b'*') => {
-                i = css[i + 2..]
-                    .find("*/")
-                    .map_or(bytes.len(), |e| i + 2 + e + 2);
-                start = i;
-                continue;
-            }
-            b'{' => {
-                let selectors = css[start..i].trim();
-                // Find the matching close brace.
-                let mut depth = 1;
-                let mut j = i + 1;
-                while j < bytes.len() && depth > 0 {
-                    match bytes[j] {
-                        b'{' => depth += 1,
-                        b'}' => depth -= 1,
-                        _ => {}
-                    }
-                    j += 1;
-                }
-                let body_end = j.saturating_sub(1).max(i + 1);
-                if !selectors.starts_with('@') && depth == 0 {
-                    out.push((selectors, &css[i + 1..body_end]));
-                }
-                i = j;
-                start = j;
-                continue;
-            }
-            b';' if css[start..i].trim_start().starts_with('@') => {
-                // `@import …;` and similar statements.
-                start = i + 1;
-            }
-            _ => {}
-        }
-        i += 1;
-    }
-    out
-}
-
 /// Parses `html` as the page `https://site.example/post/` with the default rules (for the tests of
 /// every part of the page stage).
 #[cfg(test)]
@@ -757,7 +640,6 @@ fn test_page(html: &str) -> Page {
 #[cfg(test)]
 mod tests {
     use super::test_page as page;
-    use super::*;
 
     #[test]
     fn inline_elements_fold_into_one_block() {
@@ -796,48 +678,6 @@ mod tests {
         assert!(p.links.is_empty(), "{:?}", p.links);
         assert_eq!(p.blocks.len(), 1);
         assert_eq!(p.blocks[0].text, "Body");
-    }
-
-    #[test]
-    fn hidden_by_style_attribute_class_and_details() {
-        let p = page(concat!(
-            "<div style=\"display: none\"><p>A</p></div>",
-            "<p hidden>B</p>",
-            "<p><span class=\"sr-only\">C</span>D</p>",
-            "<details><summary>E</summary><p>F</p></details>",
-            "<details open><p>G</p></details>",
-        ));
-        let vis: Vec<(&str, Visibility)> = p
-            .blocks
-            .iter()
-            .map(|b| (b.text.as_str(), b.visibility))
-            .collect();
-        use Visibility::*;
-        assert_eq!(
-            vis,
-            vec![
-                ("A", Hidden),
-                ("B", Hidden),
-                ("C", Hidden),
-                ("D", Visible),
-                ("E", Visible),
-                ("F", Hidden),
-                ("G", Visible)
-            ]
-        );
-    }
-
-    #[test]
-    fn page_css_classes_hide_but_media_queries_do_not() {
-        let p = page(concat!(
-            "<style>/* x */ .note, .other { display:none } @media (max-width:600px){ .wide{display:none} } .shown{color:red}</style>",
-            "<p class=\"note\">A</p><p class=\"wide\">B</p><p class=\"shown\">C</p>"
-        ));
-        let vis: Vec<Visibility> = p.blocks.iter().map(|b| b.visibility).collect();
-        assert_eq!(
-            vis,
-            vec![Visibility::Hidden, Visibility::Visible, Visibility::Visible]
-        );
     }
 
     #[test]
