@@ -7,6 +7,7 @@
 //! or a link.
 
 mod dom;
+mod facts;
 mod lines;
 mod sink;
 mod visibility;
@@ -232,8 +233,7 @@ pub fn parse(doc: &Document, rules: &Ruleset) -> Page {
         link_fallback: String::new(),
         frames: Vec::new(),
         skip_depth: 0,
-        base_seen: false,
-        title_seen: false,
+        facts: facts::Facts::default(),
     };
     for edge in html.tree.root().traverse() {
         match edge {
@@ -262,78 +262,9 @@ pub fn parse(doc: &Document, rules: &Ruleset) -> Page {
     }
     b.flush();
     let mut page = b.page;
-    if let Some(host) = page.base.as_ref().and_then(|u| u.host_str())
-        && let Some(name) = registrable_name(host)
-    {
-        page.site_names.add(name);
-    }
+    facts::add_host_name(&mut page);
     lines::fix_tag_start_lines(&decoded.text, &mut page);
     page
-}
-
-/// The name part of a host's registrable domain: `trustedreviews` for `www.trustedreviews.com`,
-/// nothing for IP addresses and hosts without a public suffix.
-fn registrable_name(host: &str) -> Option<&str> {
-    if host.parse::<std::net::IpAddr>().is_ok() || host.starts_with('[') {
-        return None;
-    }
-    let domain = psl::domain_str(host)?;
-    let suffix = psl::suffix_str(host)?;
-    domain
-        .strip_suffix(suffix)
-        .map(|d| d.trim_end_matches('.'))
-        .filter(|d| !d.is_empty())
-}
-
-/// The site's name in a `<title>`: the last part after a separator ("Best tents | Acme Outdoors").
-fn title_site_name(title: &str) -> Option<&str> {
-    const SEPARATORS: [&str; 7] = [" | ", " - ", " – ", " — ", " · ", " :: ", " » "];
-    let at = SEPARATORS
-        .iter()
-        .filter_map(|sep| title.rfind(sep).map(|i| i + sep.len()))
-        .max()?;
-    let name = title[at..].trim();
-    // A long tail is a second headline, not a name.
-    (!name.is_empty() && name.split_whitespace().count() <= 5).then_some(name)
-}
-
-/// Names in a JSON-LD block: `name` of a `WebSite` or `Organization`/`NewsMediaOrganization`
-/// (top level or in `@graph`), and `publisher.name`.
-fn json_ld_names(json: &str, names: &mut SiteNames) {
-    fn visit(v: &serde_json::Value, names: &mut SiteNames, depth: usize) {
-        if depth > 6 {
-            return;
-        }
-        match v {
-            serde_json::Value::Array(items) => {
-                for item in items.iter().take(64) {
-                    visit(item, names, depth + 1);
-                }
-            }
-            serde_json::Value::Object(map) => {
-                let kind = map.get("@type").map(|t| t.to_string()).unwrap_or_default();
-                if ["WebSite", "Organization", "NewsMediaOrganization", "Blog"]
-                    .iter()
-                    .any(|k| kind.contains(k))
-                    && let Some(serde_json::Value::String(name)) = map.get("name")
-                {
-                    names.add(name);
-                }
-                if let Some(publisher) = map.get("publisher")
-                    && let Some(serde_json::Value::String(name)) = publisher.get("name")
-                {
-                    names.add(name);
-                }
-                if let Some(graph) = map.get("@graph") {
-                    visit(graph, names, depth + 1);
-                }
-            }
-            _ => {}
-        }
-    }
-    if let Ok(v) = serde_json::from_str::<serde_json::Value>(json) {
-        visit(&v, names, 0);
-    }
 }
 
 /// Per open element: what it contributes to the visibility and structure of what is inside it.
@@ -356,8 +287,7 @@ struct Builder<'r> {
     link_fallback: String,
     frames: Vec<Frame>,
     skip_depth: usize,
-    base_seen: bool,
-    title_seen: bool,
+    facts: facts::Facts,
 }
 
 impl Builder<'_> {
@@ -374,59 +304,10 @@ impl Builder<'_> {
     }
 
     fn open(&mut self, el: &Element, line: u32, inline_text: impl FnOnce() -> String) {
+        // A `<title>` is read here and then skipped below like any element whose content is not text.
+        self.facts
+            .element(&mut self.page, self.rules, el, line, inline_text);
         let name = el.name();
-        match name {
-            "script" => self.script(el, line, inline_text),
-            "base" if !self.base_seen => {
-                self.base_seen = true;
-                if let Some(href) = attr(el, local_name!("href")) {
-                    self.page.base =
-                        resolve(self.page.base.as_ref(), href).or(self.page.base.take());
-                }
-            }
-            "link" => {
-                let rel = attr(el, local_name!("rel")).unwrap_or("");
-                let has = |name: &str| {
-                    rel.split_ascii_whitespace()
-                        .any(|r| r.eq_ignore_ascii_case(name))
-                };
-                if has("canonical") && self.page.canonical.is_none() {
-                    self.page.canonical = el
-                        .attr("href")
-                        .and_then(|h| resolve(self.page.base.as_ref(), h));
-                }
-                if has("next")
-                    && let Some(url) = el
-                        .attr("href")
-                        .and_then(|h| resolve(self.page.base.as_ref(), h))
-                {
-                    self.page.rel_next.push(url);
-                }
-            }
-            "html" => self.page.lang = attr(el, local_name!("lang")).map(str::to_string),
-            "meta" => {
-                let key = el
-                    .attr("property")
-                    .or_else(|| attr(el, local_name!("name")))
-                    .unwrap_or("");
-                if (key.eq_ignore_ascii_case("og:site_name")
-                    || key.eq_ignore_ascii_case("application-name"))
-                    && let Some(content) = attr(el, local_name!("content"))
-                {
-                    self.page.site_names.add(content);
-                }
-            }
-            "title" if !self.title_seen => {
-                self.title_seen = true;
-                let title = collapse(&inline_text());
-                if let Some(name) = title_site_name(&title) {
-                    self.page.site_names.add(name);
-                }
-                self.skip_depth = 1;
-                return;
-            }
-            _ => {}
-        }
         if is_skipped(&el.name.local) {
             self.skip_depth = 1;
             return;
@@ -514,34 +395,6 @@ impl Builder<'_> {
         }
         if frame.block {
             self.flush();
-        }
-    }
-
-    fn script(&mut self, el: &Element, line: u32, inline_text: impl FnOnce() -> String) {
-        let kind = attr(el, local_name!("type")).map(|t| t.trim().to_ascii_lowercase());
-        if kind.as_deref() == Some("application/ld+json") {
-            json_ld_names(&inline_text(), &mut self.page.site_names);
-            return;
-        }
-        let js = kind.as_deref().is_none_or(|t| {
-            t.is_empty() || t == "module" || t.contains("javascript") || t.contains("ecmascript")
-        });
-        if !js {
-            return;
-        }
-        let found = match attr(el, local_name!("src")) {
-            Some(src) => resolve(self.page.base.as_ref(), src).and_then(|url| {
-                self.rules
-                    .script_by_src(&url)
-                    .map(|n| (n.to_string(), url.to_string()))
-            }),
-            None => self
-                .rules
-                .script_by_inline(&inline_text())
-                .map(|n| (n.to_string(), String::new())),
-        };
-        if let Some((name, url)) = found {
-            self.page.scripts.push(ScriptUse { name, url, line });
         }
     }
 
@@ -684,25 +537,6 @@ mod tests {
     fn image_alt_names_an_image_link() {
         let p = page("<a href=\"https://x.example/\"><img src=\"a.png\" alt=\"Buy the tent\"></a>");
         assert_eq!(p.links[0].text, "Buy the tent");
-    }
-
-    #[test]
-    fn base_href_changes_resolution() {
-        let p = page("<head><base href=\"https://other.example/dir/\"></head><a href=\"x\">x</a>");
-        assert_eq!(
-            p.links[0].url.as_ref().unwrap().as_str(),
-            "https://other.example/dir/x"
-        );
-    }
-
-    #[test]
-    fn monetization_scripts_by_src_not_json() {
-        let p = page(concat!(
-            "<script async src=\"https://s.skimresources.com/js/1X2.skimlinks.js\"></script>",
-            "<script type=\"application/ld+json\">{\"u\":\"https://s.skimresources.com/js/1X2.skimlinks.js\"}</script>",
-        ));
-        assert_eq!(p.scripts.len(), 1);
-        assert_eq!(p.scripts[0].name, "Skimlinks");
     }
 
     #[test]
