@@ -6,7 +6,8 @@ use html5ever::local_name;
 use scraper::node::Element;
 
 use super::dom::{attr, resolve};
-use super::{Page, ScriptUse, collapse};
+use super::walk::collapse;
+use super::{Page, ScriptUse};
 use crate::rules::{Ruleset, SiteNames};
 
 /// What the walk has seen of the elements that count only once.

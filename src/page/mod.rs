@@ -5,23 +5,24 @@
 //! number from one counter, so "does this disclosure start before that link" is a comparison of two
 //! numbers. Nothing inside comments, `<script>`, `<style>`, `<template>` and similar elements is text
 //! or a link.
+//!
+//! [`parse`] runs the parts in turn: `sink` records source lines while html5ever builds the tree,
+//! `visibility` reads the page's hiding rules, `walk` builds blocks and links (handing head elements
+//! to `facts`), and `lines` moves each link to the line its tag starts on. `dom` reads attributes
+//! and element text for all of them.
 
 mod dom;
 mod facts;
 mod lines;
 mod sink;
 mod visibility;
+mod walk;
 
-use ego_tree::iter::Edge;
 use html5ever::tendril::TendrilSink;
-use html5ever::{LocalName, local_name};
-use scraper::Node;
-use scraper::node::Element;
 use url::Url;
 
 use crate::document::Document;
 use crate::rules::{Ruleset, SiteNames};
-use dom::{attr, element_text, resolve};
 
 /// Whether a reader can see a piece of the page.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -133,347 +134,27 @@ pub struct Page {
     pub site_names: SiteNames,
 }
 
-/// Elements whose content is not page text.
-fn is_skipped(name: &LocalName) -> bool {
-    matches!(
-        *name,
-        local_name!("script")
-            | local_name!("style")
-            | local_name!("template")
-            | local_name!("noscript")
-            | local_name!("title")
-            | local_name!("textarea")
-            | local_name!("select")
-            | local_name!("iframe")
-            | local_name!("object")
-            | local_name!("svg")
-            | local_name!("math")
-            | local_name!("canvas")
-            | local_name!("video")
-            | local_name!("audio")
-    )
-}
-
-/// Elements that start a new text block.
-fn is_block(name: &LocalName) -> bool {
-    matches!(
-        *name,
-        local_name!("address")
-            | local_name!("article")
-            | local_name!("aside")
-            | local_name!("blockquote")
-            | local_name!("body")
-            | local_name!("button")
-            | local_name!("caption")
-            | local_name!("dd")
-            | local_name!("details")
-            | local_name!("dialog")
-            | local_name!("div")
-            | local_name!("dl")
-            | local_name!("dt")
-            | local_name!("fieldset")
-            | local_name!("figcaption")
-            | local_name!("figure")
-            | local_name!("footer")
-            | local_name!("form")
-            | local_name!("h1")
-            | local_name!("h2")
-            | local_name!("h3")
-            | local_name!("h4")
-            | local_name!("h5")
-            | local_name!("h6")
-            | local_name!("header")
-            | local_name!("hgroup")
-            | local_name!("hr")
-            | local_name!("html")
-            | local_name!("legend")
-            | local_name!("li")
-            | local_name!("main")
-            | local_name!("nav")
-            | local_name!("ol")
-            | local_name!("option")
-            | local_name!("p")
-            | local_name!("pre")
-            | local_name!("section")
-            | local_name!("summary")
-            | local_name!("table")
-            | local_name!("tbody")
-            | local_name!("td")
-            | local_name!("tfoot")
-            | local_name!("th")
-            | local_name!("thead")
-            | local_name!("tr")
-            | local_name!("ul")
-    )
-}
-
 /// Parses a document into a [`Page`].
 pub fn parse(doc: &Document, rules: &Ruleset) -> Page {
     let decoded = doc.decode();
     let (html, tag_lines) = html5ever::parse_document(sink::LineSink::new(), Default::default())
         .one(decoded.text.as_ref());
     let hiding = visibility::Hiding::new(&html, rules);
-    let mut b = Builder {
-        rules,
-        hiding,
-        page: Page {
-            display: doc.display.clone(),
-            base: doc.base.clone(),
-            blocks: Vec::new(),
-            links: Vec::new(),
-            scripts: Vec::new(),
-            canonical: None,
-            rel_next: Vec::new(),
-            lang: None,
-            site_names: SiteNames::new(),
-        },
-        order: 0,
-        current: None,
-        link: None,
-        link_fallback: String::new(),
-        frames: Vec::new(),
-        skip_depth: 0,
-        facts: facts::Facts::default(),
+    let page = Page {
+        display: doc.display.clone(),
+        base: doc.base.clone(),
+        blocks: Vec::new(),
+        links: Vec::new(),
+        scripts: Vec::new(),
+        canonical: None,
+        rel_next: Vec::new(),
+        lang: None,
+        site_names: SiteNames::new(),
     };
-    for edge in html.tree.root().traverse() {
-        match edge {
-            Edge::Open(node) => match node.value() {
-                Node::Element(el) => {
-                    let line = tag_lines.get(&node.id()).copied().unwrap_or(0);
-                    if b.skip_depth > 0 {
-                        b.skip_depth += 1;
-                    } else {
-                        b.open(el, line, || element_text(node));
-                    }
-                }
-                Node::Text(text) if b.skip_depth == 0 => b.text(text),
-                _ => {}
-            },
-            Edge::Close(node) => {
-                if let Node::Element(el) = node.value() {
-                    if b.skip_depth > 0 {
-                        b.skip_depth -= 1;
-                    } else {
-                        b.close(el);
-                    }
-                }
-            }
-        }
-    }
-    b.flush();
-    let mut page = b.page;
+    let mut page = walk::walk(&html, &tag_lines, rules, hiding, page);
     facts::add_host_name(&mut page);
     lines::fix_tag_start_lines(&decoded.text, &mut page);
     page
-}
-
-/// Per open element: what it contributes to the visibility and structure of what is inside it.
-struct Frame {
-    hidden: bool,
-    closed_details: bool,
-    block: bool,
-    link: bool,
-}
-
-struct Builder<'r> {
-    rules: &'r Ruleset,
-    hiding: visibility::Hiding<'r>,
-    page: Page,
-    order: u32,
-    current: Option<Block>,
-    /// Index of the link whose text is being read.
-    link: Option<usize>,
-    /// `aria-label` or `title` of that link, its text when it has none of its own.
-    link_fallback: String,
-    frames: Vec<Frame>,
-    skip_depth: usize,
-    facts: facts::Facts,
-}
-
-impl Builder<'_> {
-    fn next_order(&mut self) -> u32 {
-        self.order += 1;
-        self.order
-    }
-
-    /// Whether content directly inside the innermost open element is hidden.
-    fn inside_hidden(&self) -> bool {
-        self.frames
-            .last()
-            .is_some_and(|f| f.hidden || f.closed_details)
-    }
-
-    fn open(&mut self, el: &Element, line: u32, inline_text: impl FnOnce() -> String) {
-        // A `<title>` is read here and then skipped below like any element whose content is not text.
-        self.facts
-            .element(&mut self.page, self.rules, el, line, inline_text);
-        let name = el.name();
-        if is_skipped(&el.name.local) {
-            self.skip_depth = 1;
-            return;
-        }
-        let parent_closed_details = self.frames.last().is_some_and(|f| f.closed_details);
-        let hidden = self.frames.last().is_some_and(|f| f.hidden)
-            || (parent_closed_details && name != "summary")
-            || self.hiding.hides(el);
-        let block = is_block(&el.name.local);
-        if block {
-            self.flush();
-        }
-        if name == "br"
-            && let Some(block) = self.current.as_mut()
-        {
-            let trimmed = block.text.trim_end_matches(' ').len();
-            block.text.truncate(trimmed);
-            if !block.text.is_empty() && !block.text.ends_with('\n') {
-                block.text.push('\n');
-            }
-        }
-        let is_link = matches!(name, "a" | "area") && self.link.is_none();
-        if is_link && let Some(href) = attr(el, local_name!("href")) {
-            let url = resolve(self.page.base.as_ref(), href);
-            let order = self.next_order();
-            let fallback = el
-                .attr("aria-label")
-                .or_else(|| attr(el, local_name!("title")))
-                .or_else(|| {
-                    (name == "area")
-                        .then(|| attr(el, local_name!("alt")))
-                        .flatten()
-                })
-                .unwrap_or("");
-            self.page.links.push(Link {
-                href: href.trim().to_string(),
-                url,
-                rel: el
-                    .attr("rel")
-                    .unwrap_or("")
-                    .split_ascii_whitespace()
-                    .map(str::to_ascii_lowercase)
-                    .collect(),
-                text: String::new(),
-                line,
-                order,
-                visibility: if hidden {
-                    Visibility::Hidden
-                } else {
-                    Visibility::Visible
-                },
-            });
-            self.link = Some(self.page.links.len() - 1);
-            self.link_fallback = collapse(fallback);
-        } else if name == "img"
-            && let Some(i) = self.link
-            && let Some(alt) = attr(el, local_name!("alt"))
-        {
-            let link = &mut self.page.links[i];
-            if !link.text.is_empty() && !link.text.ends_with(' ') && !alt.trim().is_empty() {
-                link.text.push(' ');
-            }
-            link.text.push_str(&collapse(alt));
-        }
-        self.frames.push(Frame {
-            hidden,
-            closed_details: name == "details" && attr(el, local_name!("open")).is_none(),
-            block,
-            link: is_link && attr(el, local_name!("href")).is_some(),
-        });
-    }
-
-    fn close(&mut self, _el: &Element) {
-        let Some(frame) = self.frames.pop() else {
-            return;
-        };
-        if frame.link
-            && let Some(i) = self.link.take()
-        {
-            let link = &mut self.page.links[i];
-            link.text = link.text.trim().to_string();
-            if link.text.is_empty() {
-                link.text = std::mem::take(&mut self.link_fallback);
-            }
-        }
-        if frame.block {
-            self.flush();
-        }
-    }
-
-    fn text(&mut self, text: &str) {
-        let hidden = self.inside_hidden();
-        self.push_text(text, hidden);
-    }
-
-    fn push_text(&mut self, text: &str, hidden: bool) {
-        let visibility = if hidden {
-            Visibility::Hidden
-        } else {
-            Visibility::Visible
-        };
-        if self
-            .current
-            .as_ref()
-            .is_some_and(|b| b.visibility != visibility)
-        {
-            self.flush();
-        }
-        if let Some(i) = self.link {
-            append_collapsed(&mut self.page.links[i].text, text);
-        }
-        let order = self.next_order();
-        let link = self.link;
-        let block = self.current.get_or_insert_with(|| Block {
-            text: String::new(),
-            visibility,
-            segments: Vec::new(),
-        });
-        let offset = block.text.len();
-        append_collapsed(&mut block.text, text);
-        if block.text.len() > offset {
-            // The segment starts at the first character this run added (after a collapsed space).
-            let start = if block.text[offset..].starts_with(' ') {
-                offset + 1
-            } else {
-                offset
-            };
-            block.segments.push(Segment {
-                offset: start.min(block.text.len()),
-                order,
-                link,
-            });
-        }
-    }
-
-    fn flush(&mut self) {
-        if let Some(mut block) = self.current.take() {
-            let trimmed = block.text.trim_end().len();
-            block.text.truncate(trimmed);
-            block.segments.retain(|s| s.offset < trimmed);
-            if !block.text.trim().is_empty() && !block.segments.is_empty() {
-                self.page.blocks.push(block);
-            }
-        }
-    }
-}
-
-/// Appends `text` to `out` with runs of white space folded to one space, never starting `out` with a
-/// space nor putting one after a line break (from `<br>`).
-fn append_collapsed(out: &mut String, text: &str) {
-    for c in text.chars() {
-        if c.is_whitespace() {
-            if !out.is_empty() && !out.ends_with([' ', '\n']) {
-                out.push(' ');
-            }
-        } else {
-            out.push(c);
-        }
-    }
-}
-
-/// White space folded and trimmed.
-fn collapse(text: &str) -> String {
-    let mut out = String::new();
-    append_collapsed(&mut out, text);
-    out.trim().to_string()
 }
 
 /// Parses `html` as the page `https://site.example/post/` with the default rules (for the tests of
@@ -488,67 +169,4 @@ fn test_page(html: &str) -> Page {
         content_type: None,
     };
     parse(&doc, &rules)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::test_page as page;
-
-    #[test]
-    fn inline_elements_fold_into_one_block() {
-        let p = page("<p>We <strong>may&nbsp;earn</strong>   a commission</p><p>Next</p>");
-        assert_eq!(p.blocks[0].text, "We may earn a commission");
-        assert_eq!(p.blocks[1].text, "Next");
-    }
-
-    #[test]
-    fn links_resolve_and_keep_lines_and_order() {
-        let p = page(
-            "<p>Intro</p>\n<p>\n<a href=\"/go/x\" rel=\"Nofollow Sponsored\">Buy &amp; save</a></p>\n<a href=\"https://a.example/?a=1&amp;b=2\">B</a>",
-        );
-        assert_eq!(p.links.len(), 2);
-        assert_eq!(
-            p.links[0].url.as_ref().unwrap().as_str(),
-            "https://site.example/go/x"
-        );
-        assert_eq!(p.links[0].line, 3);
-        assert_eq!(p.links[0].text, "Buy & save");
-        assert!(p.links[0].is_sponsored());
-        assert_eq!(
-            p.links[1].url.as_ref().unwrap().as_str(),
-            "https://a.example/?a=1&b=2"
-        );
-        assert_eq!(p.links[1].line, 4);
-        assert!(p.blocks[0].order_at(0) < p.links[0].order);
-        assert!(p.links[0].order < p.links[1].order);
-    }
-
-    #[test]
-    fn comments_scripts_templates_hold_no_links_or_text() {
-        let p = page(
-            "<!-- <a href=\"https://x.example/\">c</a> --><script>var a='<a href=\"https://y.example/\">s</a>';</script><template><a href=\"https://z.example/\">t</a><p>We earn</p></template><style>p{}</style><p>Body</p>",
-        );
-        assert!(p.links.is_empty(), "{:?}", p.links);
-        assert_eq!(p.blocks.len(), 1);
-        assert_eq!(p.blocks[0].text, "Body");
-    }
-
-    #[test]
-    fn image_alt_names_an_image_link() {
-        let p = page("<a href=\"https://x.example/\"><img src=\"a.png\" alt=\"Buy the tent\"></a>");
-        assert_eq!(p.links[0].text, "Buy the tent");
-    }
-
-    #[test]
-    fn br_breaks_sentences_inside_a_block() {
-        let p = page("<p>Werbung<br>Neu im Test</p>");
-        assert_eq!(p.blocks[0].text, "Werbung\nNeu im Test");
-    }
-
-    #[test]
-    fn deep_nesting_does_not_overflow() {
-        let html = "<div>".repeat(3_000) + "<a href=\"https://x.example/\">deep</a>";
-        let p = page(&html);
-        assert_eq!(p.links.len(), 1);
-    }
 }
