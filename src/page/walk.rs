@@ -1,0 +1,415 @@
+//! The tree walk: visits the parsed DOM in document order and builds the page's text blocks and
+//! links, numbering every text run and link from one counter.
+//!
+//! Inline elements fold into the block around them and white space collapses; a block-level element
+//! or a change of visibility starts a new block. Elements whose content is not text are skipped
+//! whole.
+
+use ego_tree::NodeId;
+use ego_tree::iter::Edge;
+use html5ever::{LocalName, local_name};
+use rustc_hash::FxHashMap;
+use scraper::node::Element;
+use scraper::{Html, Node};
+
+use super::dom::{attr, element_text, resolve};
+use super::facts::Facts;
+use super::visibility::Hiding;
+use super::{Block, Link, Page, Segment, Visibility};
+use crate::rules::Ruleset;
+
+/// Walks `html` and adds its blocks, links and page-level facts to `page`. `tag_lines` gives the
+/// source line of the elements the parser recorded.
+pub(super) fn walk<'r>(
+    html: &Html,
+    tag_lines: &FxHashMap<NodeId, u32>,
+    rules: &'r Ruleset,
+    hiding: Hiding<'r>,
+    page: Page,
+) -> Page {
+    let mut b = Builder {
+        rules,
+        hiding,
+        page,
+        order: 0,
+        current: None,
+        link: None,
+        link_fallback: String::new(),
+        frames: Vec::new(),
+        skip_depth: 0,
+        facts: Facts::default(),
+    };
+    for edge in html.tree.root().traverse() {
+        match edge {
+            Edge::Open(node) => match node.value() {
+                Node::Element(el) => {
+                    let line = tag_lines.get(&node.id()).copied().unwrap_or(0);
+                    if b.skip_depth > 0 {
+                        b.skip_depth += 1;
+                    } else {
+                        b.open(el, line, || element_text(node));
+                    }
+                }
+                Node::Text(text) if b.skip_depth == 0 => b.text(text),
+                _ => {}
+            },
+            Edge::Close(node) => {
+                if let Node::Element(el) = node.value() {
+                    if b.skip_depth > 0 {
+                        b.skip_depth -= 1;
+                    } else {
+                        b.close(el);
+                    }
+                }
+            }
+        }
+    }
+    b.flush();
+    b.page
+}
+
+/// Elements whose content is not page text.
+fn is_skipped(name: &LocalName) -> bool {
+    matches!(
+        *name,
+        local_name!("script")
+            | local_name!("style")
+            | local_name!("template")
+            | local_name!("noscript")
+            | local_name!("title")
+            | local_name!("textarea")
+            | local_name!("select")
+            | local_name!("iframe")
+            | local_name!("object")
+            | local_name!("svg")
+            | local_name!("math")
+            | local_name!("canvas")
+            | local_name!("video")
+            | local_name!("audio")
+    )
+}
+
+/// Elements that start a new text block.
+fn is_block(name: &LocalName) -> bool {
+    matches!(
+        *name,
+        local_name!("address")
+            | local_name!("article")
+            | local_name!("aside")
+            | local_name!("blockquote")
+            | local_name!("body")
+            | local_name!("button")
+            | local_name!("caption")
+            | local_name!("dd")
+            | local_name!("details")
+            | local_name!("dialog")
+            | local_name!("div")
+            | local_name!("dl")
+            | local_name!("dt")
+            | local_name!("fieldset")
+            | local_name!("figcaption")
+            | local_name!("figure")
+            | local_name!("footer")
+            | local_name!("form")
+            | local_name!("h1")
+            | local_name!("h2")
+            | local_name!("h3")
+            | local_name!("h4")
+            | local_name!("h5")
+            | local_name!("h6")
+            | local_name!("header")
+            | local_name!("hgroup")
+            | local_name!("hr")
+            | local_name!("html")
+            | local_name!("legend")
+            | local_name!("li")
+            | local_name!("main")
+            | local_name!("nav")
+            | local_name!("ol")
+            | local_name!("option")
+            | local_name!("p")
+            | local_name!("pre")
+            | local_name!("section")
+            | local_name!("summary")
+            | local_name!("table")
+            | local_name!("tbody")
+            | local_name!("td")
+            | local_name!("tfoot")
+            | local_name!("th")
+            | local_name!("thead")
+            | local_name!("tr")
+            | local_name!("ul")
+    )
+}
+
+/// Per open element: what it contributes to the visibility and structure of what is inside it.
+struct Frame {
+    hidden: bool,
+    closed_details: bool,
+    block: bool,
+    link: bool,
+}
+
+struct Builder<'r> {
+    rules: &'r Ruleset,
+    hiding: Hiding<'r>,
+    page: Page,
+    order: u32,
+    current: Option<Block>,
+    /// Index of the link whose text is being read.
+    link: Option<usize>,
+    /// `aria-label` or `title` of that link, its text when it has none of its own.
+    link_fallback: String,
+    frames: Vec<Frame>,
+    skip_depth: usize,
+    facts: Facts,
+}
+
+impl Builder<'_> {
+    fn next_order(&mut self) -> u32 {
+        self.order += 1;
+        self.order
+    }
+
+    /// Whether content directly inside the innermost open element is hidden.
+    fn inside_hidden(&self) -> bool {
+        self.frames
+            .last()
+            .is_some_and(|f| f.hidden || f.closed_details)
+    }
+
+    fn open(&mut self, el: &Element, line: u32, inline_text: impl FnOnce() -> String) {
+        // A `<title>` is read here and then skipped below like any element whose content is not text.
+        self.facts
+            .element(&mut self.page, self.rules, el, line, inline_text);
+        let name = el.name();
+        if is_skipped(&el.name.local) {
+            self.skip_depth = 1;
+            return;
+        }
+        let parent_closed_details = self.frames.last().is_some_and(|f| f.closed_details);
+        let hidden = self.frames.last().is_some_and(|f| f.hidden)
+            || (parent_closed_details && name != "summary")
+            || self.hiding.hides(el);
+        let block = is_block(&el.name.local);
+        if block {
+            self.flush();
+        }
+        if name == "br"
+            && let Some(block) = self.current.as_mut()
+        {
+            let trimmed = block.text.trim_end_matches(' ').len();
+            block.text.truncate(trimmed);
+            if !block.text.is_empty() && !block.text.ends_with('\n') {
+                block.text.push('\n');
+            }
+        }
+        let is_link = matches!(name, "a" | "area") && self.link.is_none();
+        if is_link && let Some(href) = attr(el, local_name!("href")) {
+            let url = resolve(self.page.base.as_ref(), href);
+            let order = self.next_order();
+            let fallback = el
+                .attr("aria-label")
+                .or_else(|| attr(el, local_name!("title")))
+                .or_else(|| {
+                    (name == "area")
+                        .then(|| attr(el, local_name!("alt")))
+                        .flatten()
+                })
+                .unwrap_or("");
+            self.page.links.push(Link {
+                href: href.trim().to_string(),
+                url,
+                rel: el
+                    .attr("rel")
+                    .unwrap_or("")
+                    .split_ascii_whitespace()
+                    .map(str::to_ascii_lowercase)
+                    .collect(),
+                text: String::new(),
+                line,
+                order,
+                visibility: if hidden {
+                    Visibility::Hidden
+                } else {
+                    Visibility::Visible
+                },
+            });
+            self.link = Some(self.page.links.len() - 1);
+            self.link_fallback = collapse(fallback);
+        } else if name == "img"
+            && let Some(i) = self.link
+            && let Some(alt) = attr(el, local_name!("alt"))
+        {
+            let link = &mut self.page.links[i];
+            if !link.text.is_empty() && !link.text.ends_with(' ') && !alt.trim().is_empty() {
+                link.text.push(' ');
+            }
+            link.text.push_str(&collapse(alt));
+        }
+        self.frames.push(Frame {
+            hidden,
+            closed_details: name == "details" && attr(el, local_name!("open")).is_none(),
+            block,
+            link: is_link && attr(el, local_name!("href")).is_some(),
+        });
+    }
+
+    fn close(&mut self, _el: &Element) {
+        let Some(frame) = self.frames.pop() else {
+            return;
+        };
+        if frame.link
+            && let Some(i) = self.link.take()
+        {
+            let link = &mut self.page.links[i];
+            link.text = link.text.trim().to_string();
+            if link.text.is_empty() {
+                link.text = std::mem::take(&mut self.link_fallback);
+            }
+        }
+        if frame.block {
+            self.flush();
+        }
+    }
+
+    fn text(&mut self, text: &str) {
+        let hidden = self.inside_hidden();
+        self.push_text(text, hidden);
+    }
+
+    fn push_text(&mut self, text: &str, hidden: bool) {
+        let visibility = if hidden {
+            Visibility::Hidden
+        } else {
+            Visibility::Visible
+        };
+        if self
+            .current
+            .as_ref()
+            .is_some_and(|b| b.visibility != visibility)
+        {
+            self.flush();
+        }
+        if let Some(i) = self.link {
+            append_collapsed(&mut self.page.links[i].text, text);
+        }
+        let order = self.next_order();
+        let link = self.link;
+        let block = self.current.get_or_insert_with(|| Block {
+            text: String::new(),
+            visibility,
+            segments: Vec::new(),
+        });
+        let offset = block.text.len();
+        append_collapsed(&mut block.text, text);
+        if block.text.len() > offset {
+            // The segment starts at the first character this run added (after a collapsed space).
+            let start = if block.text[offset..].starts_with(' ') {
+                offset + 1
+            } else {
+                offset
+            };
+            block.segments.push(Segment {
+                offset: start.min(block.text.len()),
+                order,
+                link,
+            });
+        }
+    }
+
+    fn flush(&mut self) {
+        if let Some(mut block) = self.current.take() {
+            let trimmed = block.text.trim_end().len();
+            block.text.truncate(trimmed);
+            block.segments.retain(|s| s.offset < trimmed);
+            if !block.text.trim().is_empty() && !block.segments.is_empty() {
+                self.page.blocks.push(block);
+            }
+        }
+    }
+}
+
+/// Appends `text` to `out` with runs of white space folded to one space, never starting `out` with a
+/// space nor putting one after a line break (from `<br>`).
+fn append_collapsed(out: &mut String, text: &str) {
+    for c in text.chars() {
+        if c.is_whitespace() {
+            if !out.is_empty() && !out.ends_with([' ', '\n']) {
+                out.push(' ');
+            }
+        } else {
+            out.push(c);
+        }
+    }
+}
+
+/// White space folded and trimmed.
+pub(super) fn collapse(text: &str) -> String {
+    let mut out = String::new();
+    append_collapsed(&mut out, text);
+    out.trim().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::page::test_page as page;
+
+    #[test]
+    fn inline_elements_fold_into_one_block() {
+        let p = page("<p>We <strong>may&nbsp;earn</strong>   a commission</p><p>Next</p>");
+        assert_eq!(p.blocks[0].text, "We may earn a commission");
+        assert_eq!(p.blocks[1].text, "Next");
+    }
+
+    #[test]
+    fn links_resolve_and_keep_lines_and_order() {
+        let p = page(
+            "<p>Intro</p>\n<p>\n<a href=\"/go/x\" rel=\"Nofollow Sponsored\">Buy &amp; save</a></p>\n<a href=\"https://a.example/?a=1&amp;b=2\">B</a>",
+        );
+        assert_eq!(p.links.len(), 2);
+        assert_eq!(
+            p.links[0].url.as_ref().unwrap().as_str(),
+            "https://site.example/go/x"
+        );
+        assert_eq!(p.links[0].line, 3);
+        assert_eq!(p.links[0].text, "Buy & save");
+        assert!(p.links[0].is_sponsored());
+        assert_eq!(
+            p.links[1].url.as_ref().unwrap().as_str(),
+            "https://a.example/?a=1&b=2"
+        );
+        assert_eq!(p.links[1].line, 4);
+        assert!(p.blocks[0].order_at(0) < p.links[0].order);
+        assert!(p.links[0].order < p.links[1].order);
+    }
+
+    #[test]
+    fn comments_scripts_templates_hold_no_links_or_text() {
+        let p = page(
+            "<!-- <a href=\"https://x.example/\">c</a> --><script>var a='<a href=\"https://y.example/\">s</a>';</script><template><a href=\"https://z.example/\">t</a><p>We earn</p></template><style>p{}</style><p>Body</p>",
+        );
+        assert!(p.links.is_empty(), "{:?}", p.links);
+        assert_eq!(p.blocks.len(), 1);
+        assert_eq!(p.blocks[0].text, "Body");
+    }
+
+    #[test]
+    fn image_alt_names_an_image_link() {
+        let p = page("<a href=\"https://x.example/\"><img src=\"a.png\" alt=\"Buy the tent\"></a>");
+        assert_eq!(p.links[0].text, "Buy the tent");
+    }
+
+    #[test]
+    fn br_breaks_sentences_inside_a_block() {
+        let p = page("<p>Werbung<br>Neu im Test</p>");
+        assert_eq!(p.blocks[0].text, "Werbung\nNeu im Test");
+    }
+
+    #[test]
+    fn deep_nesting_does_not_overflow() {
+        let html = "<div>".repeat(3_000) + "<a href=\"https://x.example/\">deep</a>";
+        let p = page(&html);
+        assert_eq!(p.links.len(), 1);
+    }
+}
