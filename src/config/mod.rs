@@ -30,18 +30,21 @@
 //! ```
 
 use std::collections::BTreeMap;
-use std::fmt;
 use std::path::{Path, PathBuf};
 
-use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
-use regex::{Regex, RegexSet};
-use serde::{Deserialize, Deserializer};
+use globset::{GlobSet, GlobSetBuilder};
+use regex::RegexSet;
+use serde::Deserialize;
 use url::Url;
 
-use crate::findings::{AuditOptions, PageReport, Rule, RuleId, Severity, SiteDisclosure};
+use crate::findings::{AuditOptions, PageReport, Rule, Severity, SiteDisclosure};
 use crate::report::Format;
 use crate::rules::schema::RulesFile;
 use crate::rules::{RulesError, Ruleset, SiteNames};
+
+mod de;
+
+use de::*;
 
 /// The file name looked for in the current folder.
 pub const CONFIG_FILE: &str = "affcheck.toml";
@@ -291,161 +294,6 @@ struct RulesOnly {
     #[serde(default)]
     #[allow(dead_code)]
     rules: Option<RulesFile>,
-}
-
-/// A path or glob without its leading `./` and `/`, so globs are anchored at the path's start
-/// whether or not they or the path begin with `/`.
-fn path_key(path: &str) -> &str {
-    let mut p = path;
-    loop {
-        let next = p.trim_start_matches("./").trim_start_matches('/');
-        if next.len() == p.len() {
-            return p;
-        }
-        p = next;
-    }
-}
-
-fn glob(pattern: &str) -> Result<globset::Glob, globset::Error> {
-    GlobBuilder::new(path_key(pattern))
-        .literal_separator(true)
-        .build()
-}
-
-/// A string checked while parsing, so its error carries its own line.
-struct Checked<const KIND: u8>(String);
-
-const GLOB: u8 = 0;
-const REGEX: u8 = 1;
-
-impl<'de, const KIND: u8> Deserialize<'de> for Checked<KIND> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        // Checked inside the visitor, so the TOML deserializer tags the error with this string's
-        // own position rather than the whole array's.
-        struct Visitor<const KIND: u8>;
-        impl<const KIND: u8> serde::de::Visitor<'_> for Visitor<KIND> {
-            type Value = Checked<KIND>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(if KIND == GLOB {
-                    "a glob"
-                } else {
-                    "a regular expression"
-                })
-            }
-            fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<Self::Value, E> {
-                let problem = match KIND {
-                    GLOB => glob(s).err().map(|e| format!("invalid glob `{s}`: {e}")),
-                    _ => Regex::new(s)
-                        .err()
-                        .map(|e| format!("invalid regular expression `{s}`: {e}")),
-                };
-                match problem {
-                    Some(message) => Err(E::custom(message)),
-                    None => Ok(Checked(s.to_string())),
-                }
-            }
-        }
-        d.deserialize_str(Visitor::<KIND>)
-    }
-}
-
-fn globs<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
-    let v: Vec<Checked<GLOB>> = Vec::deserialize(d)?;
-    Ok(v.into_iter().map(|c| c.0).collect())
-}
-
-fn regexes<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
-    let v: Vec<Checked<REGEX>> = Vec::deserialize(d)?;
-    Ok(v.into_iter().map(|c| c.0).collect())
-}
-
-fn regexes_opt<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<String>>, D::Error> {
-    regexes(d).map(Some)
-}
-
-fn base_url<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Url>, D::Error> {
-    let s = String::deserialize(d)?;
-    let url = Url::parse(&s)
-        .map_err(|e| serde::de::Error::custom(format!("invalid base_url `{s}`: {e}")))?;
-    if !matches!(url.scheme(), "http" | "https") {
-        return Err(serde::de::Error::custom(format!(
-            "base_url `{s}` is not an http(s) URL"
-        )));
-    }
-    Ok(Some(url))
-}
-
-fn formats<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<Format>>, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum OneOrMany {
-        One(String),
-        Many(Vec<String>),
-    }
-    let names = match OneOrMany::deserialize(d)? {
-        OneOrMany::One(s) => s.split(',').map(str::to_string).collect(),
-        OneOrMany::Many(v) => v,
-    };
-    names
-        .iter()
-        .map(|n| n.parse::<Format>().map_err(serde::de::Error::custom))
-        .collect::<Result<Vec<_>, _>>()
-        .map(Some)
-}
-
-/// A `[severity]` key: a rule id. An id that is no built-in rule may be one the rules data
-/// defines; [`Config::load_rules`] checks it once the rules are loaded.
-struct RuleKey(Rule);
-
-impl<'de> Deserialize<'de> for RuleKey {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let id = String::deserialize(d)?;
-        let builtin = Rule::ALL.into_iter().find(|r| r.id() == id);
-        Ok(RuleKey(builtin.unwrap_or_else(|| {
-            Rule::StatementMissing(RuleId::new(&id))
-        })))
-    }
-}
-
-fn severities<'de, D: Deserializer<'de>>(d: D) -> Result<BTreeMap<Rule, SeverityLevel>, D::Error> {
-    let map: Vec<(RuleKey, SeverityLevel)> = {
-        struct Pairs;
-        impl<'de> serde::de::Visitor<'de> for Pairs {
-            type Value = Vec<(RuleKey, SeverityLevel)>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a table of rule id = \"error\" | \"warning\" | \"notice\" | \"off\"")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut access: A,
-            ) -> Result<Self::Value, A::Error> {
-                let mut out = Vec::new();
-                while let Some(pair) = access.next_entry()? {
-                    out.push(pair);
-                }
-                Ok(out)
-            }
-        }
-        d.deserialize_map(Pairs)?
-    };
-    Ok(map.into_iter().map(|(k, v)| (k.0, v)).collect())
-}
-
-/// 1-based line and column (in characters) of byte offset `at` in `text`.
-fn line_col(text: &str, at: usize) -> (usize, usize) {
-    let mut at = at.min(text.len());
-    while !text.is_char_boundary(at) {
-        at -= 1;
-    }
-    let before = &text[..at];
-    let line = before.matches('\n').count() + 1;
-    let column = before
-        .rsplit_once('\n')
-        .map_or(before, |(_, rest)| rest)
-        .chars()
-        .count()
-        + 1;
-    (line, column)
 }
 
 impl Config {
@@ -705,79 +553,7 @@ impl Matchers {
 
 /// The commented `affcheck.toml` that `affcheck init` writes. Every setting is commented out, so
 /// the file changes nothing until edited; uncommenting any example line gives a valid file.
-pub const STARTER_TOML: &str = r#"# affcheck.toml: settings for `affcheck check` and `affcheck crawl`.
-# A flag on the command line wins over the same setting here. Paths are relative to this file.
-# Unknown keys are errors, so a typo does not go unnoticed.
-
-# Report formats: csv, json, jsonl, sarif, junit, github, markdown (a name or a list).
-#format = ["csv", "sarif", "markdown"]
-# Write one file per format into this folder (report.csv, report.sarif, report.md, ...).
-#output_dir = "affcheck-report"
-# Or write a single report to a file.
-#output = "affcheck-report.csv"
-# Also write every affiliate link found, compliant or not.
-#inventory = "affcheck-links.csv"
-# Accept the findings of an earlier CSV report and report only new ones.
-#baseline = "affcheck-baseline.csv"
-
-# Public URL of the built site folder: DIR/a/b.html is reported as URL/a/b.html.
-#base_url = "https://example.com/"
-
-# Lowest severity that fails the run: error, warning or never.
-#fail_on = "error"
-# Also report notice-level rules (missing-rel-sponsored, weak-disclosure).
-#notices = false
-# Pages audited in parallel, seconds per URL, largest page read in bytes.
-#jobs = 4
-#timeout = 20
-#max_page_bytes = 5000000
-
-# Extra rules folders (or files) on top of the built-in rules; see the README's "Rules data".
-#rules_dirs = ["affcheck-rules"]
-# Use only rules_dirs and [rules] below, not the built-in rules.
-#no_default_rules = false
-
-[crawl]
-#max_pages = 1000
-#max_depth = 5
-#concurrency = 8
-#per_host = 2
-#delay_ms = 250
-# Regular expressions on URLs: crawl only what matches include, never what matches exclude.
-#include = ['^https://example\.com/blog/']
-#exclude = ['/tag/', '\?replytocom=']
-#user_agent = "affcheck (+https://example.com/contact)"
-#ignore_robots = false
-#subdomains = false
-
-[crawl.headers]
-#Authorization = "Bearer staging-token"
-
-[site]
-# A disclosure your site shows outside the audited HTML (for example a banner added by a script).
-# It must itself read as a disclosure, or the run stops with an error.
-#disclosure = "We earn a commission when you buy through links on this site."
-# The names your site calls itself, so "Example Outdoors may earn a commission ..." counts as the
-# site's own disclosure (names in og:site_name, the title and the host name are known already).
-#names = ["Example Outdoors"]
-# Pages not reported: URL paths for URLs, paths as shown for files; ** crosses folders.
-#ignore_paths = ["/tag/**", "/author/**", "public/drafts/**"]
-# Link URLs (regular expressions) not reported.
-#ignore_links = ['^https://www\.amazon\.com/gp/help/']
-
-[severity]
-# Change a rule's severity: error, warning, notice or off.
-#amazon-statement-missing = "error"
-#missing-rel-sponsored = "warning"
-#weak-disclosure = "off"
-
-# Inline rules, in the schema of the rules/*.toml files, added after the rules folders.
-# A site that cloaks its affiliate links under /deal/:
-#[[rules.cloaking]]
-#id = "my-site"
-#source = "our redirect plugin settings"
-#prefixes = ["/deal/"]
-"#;
+pub const STARTER_TOML: &str = include_str!("starter.toml");
 
 #[cfg(test)]
 mod tests {
@@ -895,7 +671,9 @@ mod tests {
                 finding(Rule::Undisclosed, "https://a.example/"),
                 finding(Rule::Undisclosed, "https://ignored.example/x"),
                 finding(
-                    Rule::StatementMissing(RuleId::new("amazon-statement-missing")),
+                    Rule::StatementMissing(crate::findings::RuleId::new(
+                        "amazon-statement-missing",
+                    )),
                     "https://a.example/",
                 ),
                 finding(Rule::MissingRelSponsored, "https://a.example/"),
