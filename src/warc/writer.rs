@@ -9,17 +9,12 @@ use std::time::SystemTime;
 pub struct WarcWriter<W: Write> {
     out: W,
     gzip: bool,
-    counter: u64,
 }
 
 impl<W: Write> WarcWriter<W> {
     /// A writer on `out`.
     pub fn new(out: W, gzip: bool) -> Self {
-        WarcWriter {
-            out,
-            gzip,
-            counter: 0,
-        }
+        WarcWriter { out, gzip }
     }
 
     /// Writes one record: `WARC-Type`, `WARC-Record-ID`, `WARC-Date`, the given fields, then
@@ -30,9 +25,7 @@ impl<W: Write> WarcWriter<W> {
         fields: &[(&str, &str)],
         block: &[u8],
     ) -> io::Result<String> {
-        self.counter += 1;
-        let seed = self.counter.to_string();
-        let (id, bytes) = encode_record(warc_type, &seed, fields, block, self.gzip)?;
+        let (id, bytes) = encode_record(warc_type, "", fields, block, self.gzip)?;
         self.write_encoded(&bytes)?;
         Ok(id)
     }
@@ -88,16 +81,17 @@ impl<W: Write> WarcWriter<W> {
 }
 
 /// One record as bytes, a gzip member of its own when `gzip`: the version line, `WARC-Type`,
-/// `WARC-Record-ID` (a fresh id; `seed` adds entropy), `WARC-Date` (now), `fields`,
-/// `Content-Length`, the block and the closing blank lines. Returns the record id and the bytes.
+/// `WARC-Record-ID` (a fresh random UUID), `WARC-Date` (now), `fields`, `Content-Length`, the
+/// block and the closing blank lines. Returns the record id and the bytes. `seed` is ignored: it
+/// added entropy to the hash the ids were once made from, and stays so callers need not change.
 pub fn encode_record(
     warc_type: &str,
-    seed: &str,
+    _seed: &str,
     fields: &[(&str, &str)],
     block: &[u8],
     gzip: bool,
 ) -> io::Result<(String, Vec<u8>)> {
-    let id = record_id(&format!("{warc_type}{seed}"));
+    let id = record_id();
     let date = format_date(SystemTime::now());
     let mut head = String::with_capacity(512);
     head.push_str("WARC/1.0\r\n");
@@ -178,41 +172,9 @@ fn reason_phrase(status: u16) -> &'static str {
     }
 }
 
-/// A `<urn:uuid:…>` record id: a version-4-shaped UUID from a randomly keyed hash of `seed`, the
-/// time, the process id and a counter (no random-number crate needed).
-fn record_id(seed: &str) -> String {
-    use std::hash::{BuildHasher, Hasher};
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    let nanos = SystemTime::now()
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos());
-    let mut halves = [0u64; 2];
-    for (i, half) in halves.iter_mut().enumerate() {
-        // RandomState is keyed randomly per process (and per instance).
-        let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-        h.write(seed.as_bytes());
-        h.write_u128(nanos);
-        h.write_u64(n);
-        h.write_u32(std::process::id());
-        h.write_usize(i);
-        *half = h.finish();
-    }
-    let mut b = [0u8; 16];
-    b[..8].copy_from_slice(&halves[0].to_be_bytes());
-    b[8..].copy_from_slice(&halves[1].to_be_bytes());
-    b[6] = (b[6] & 0x0f) | 0x40;
-    b[8] = (b[8] & 0x3f) | 0x80;
-    let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
-    format!(
-        "<urn:uuid:{}-{}-{}-{}-{}>",
-        &hex[..8],
-        &hex[8..12],
-        &hex[12..16],
-        &hex[16..20],
-        &hex[20..]
-    )
+/// A `<urn:uuid:…>` record id holding a random (version 4) UUID.
+fn record_id() -> String {
+    format!("<urn:uuid:{}>", uuid::Uuid::new_v4())
 }
 
 /// A `WARC-Date`: ISO 8601 UTC to the second (`2024-05-01T12:00:00Z`).
@@ -281,11 +243,13 @@ mod tests {
 
     #[test]
     fn ids_and_dates() {
-        let a = record_id("x");
-        let b = record_id("x");
+        let a = record_id();
+        let b = record_id();
         assert_ne!(a, b);
         assert_eq!(a.len(), "<urn:uuid:>".len() + 36);
         assert_eq!(&a[24..25], "4");
+        // The RFC 4122 variant.
+        assert!(matches!(&a[29..30], "8" | "9" | "a" | "b"), "{a}");
         let t = SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(784_111_777);
         assert_eq!(format_date(t), "1994-11-06T08:49:37Z");
         assert_eq!(format_date(SystemTime::UNIX_EPOCH), "1970-01-01T00:00:00Z");
