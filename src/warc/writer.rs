@@ -1,7 +1,7 @@
 //! Writing WARC 1.0 records: [`WarcWriter`], [`encode_record`] and [`http_response_block`].
 
 use std::io::{self, Write};
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 /// Writes WARC 1.0 records, each its own gzip member when `gzip` is set (the `.warc.gz` layout).
 /// Every record goes out in one `write_all` call, so a process killed between records leaves only
@@ -179,27 +179,10 @@ fn record_id() -> String {
 
 /// A `WARC-Date`: ISO 8601 UTC to the second (`2024-05-01T12:00:00Z`).
 fn format_date(t: SystemTime) -> String {
-    let secs = t
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    let days = (secs / 86_400) as i64;
-    let rem = secs % 86_400;
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
+    // humantime panics outside years 1970 to 9999; a clock set before 1970 gives the epoch (as
+    // the hand-written formatter did), one past 9999 the last second it can write.
+    let last = SystemTime::UNIX_EPOCH + Duration::from_secs(253_402_300_799);
+    humantime::format_rfc3339_seconds(t.clamp(SystemTime::UNIX_EPOCH, last)).to_string()
 }
 
 #[cfg(test)]
@@ -250,8 +233,19 @@ mod tests {
         assert_eq!(&a[24..25], "4");
         // The RFC 4122 variant.
         assert!(matches!(&a[29..30], "8" | "9" | "a" | "b"), "{a}");
-        let t = SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(784_111_777);
+        let t = SystemTime::UNIX_EPOCH + Duration::from_secs(784_111_777);
         assert_eq!(format_date(t), "1994-11-06T08:49:37Z");
         assert_eq!(format_date(SystemTime::UNIX_EPOCH), "1970-01-01T00:00:00Z");
+        // Sub-second parts are dropped, not rounded; out-of-range clocks do not panic.
+        assert_eq!(
+            format_date(t + Duration::from_millis(999)),
+            "1994-11-06T08:49:37Z"
+        );
+        assert_eq!(
+            format_date(SystemTime::UNIX_EPOCH - Duration::from_secs(1)),
+            "1970-01-01T00:00:00Z"
+        );
+        let leap = SystemTime::UNIX_EPOCH + Duration::from_secs(951_782_400);
+        assert_eq!(format_date(leap), "2000-02-29T00:00:00Z");
     }
 }
