@@ -57,37 +57,15 @@ impl HttpResponse {
     /// Parses the status line and headers; `body` is left as stored (still chunked or compressed
     /// if it was on the wire), so callers can decide from the head whether decoding is worth it.
     pub fn parse_head(mut block: Vec<u8>) -> Result<HttpResponse, HttpError> {
-        let head_len = header_end_http(&block).ok_or_else(|| {
-            if block.starts_with(b"HTTP/") {
-                HttpError::HeadersUnterminated
-            } else {
-                HttpError::NoStatusLine
-            }
-        })?;
-        let (status, headers) = {
-            let head = String::from_utf8_lossy(&block[..head_len]);
-            let mut lines = head.split('\n').map(|l| l.strip_suffix('\r').unwrap_or(l));
-            let status_line = lines.next().unwrap_or("");
-            let status = parse_status_line(status_line).ok_or(HttpError::NoStatusLine)?;
-            let mut headers: Vec<(String, String)> = Vec::new();
-            for line in lines {
-                if line.is_empty() {
-                    break;
-                }
-                if line.starts_with([' ', '\t']) {
-                    if let Some((_, v)) = headers.last_mut() {
-                        v.push(' ');
-                        v.push_str(line.trim());
-                    }
-                    continue;
-                }
-                if let Some((n, v)) = line.split_once(':') {
-                    headers.push((n.trim().to_string(), v.trim().to_string()));
-                }
-            }
-            (status, headers)
+        let Head {
+            status,
+            headers,
+            len,
+        } = match parse_head_strict(&block) {
+            Some(head) => head,
+            None => parse_head_lenient(&block)?,
         };
-        block.drain(..head_len);
+        block.drain(..len);
         Ok(HttpResponse {
             status,
             headers,
@@ -135,6 +113,85 @@ impl HttpResponse {
             .flat_map(|(_, v)| v.split(','))
             .map(str::trim)
     }
+}
+
+/// A parsed status line and header block.
+#[derive(Debug, PartialEq, Eq)]
+struct Head {
+    status: u16,
+    headers: Vec<(String, String)>,
+    /// Bytes through the empty line that ends the headers.
+    len: usize,
+}
+
+/// Header fields httparse is given room for; a response with more takes the lenient path.
+const MAX_HEADERS: usize = 64;
+
+/// The well-formed case, parsed by httparse. `None` for anything it refuses (HTTP/2 status lines,
+/// folded or nameless fields, spaces before a colon, control bytes, too many fields, or no end of
+/// the headers yet): [`parse_head_lenient`] reads those as it always has. Where httparse accepts a
+/// head the two give the same result (see the `strict_and_lenient_agree` test).
+fn parse_head_strict(block: &[u8]) -> Option<Head> {
+    // httparse skips empty lines before the status line; a block must start with it.
+    if !block.starts_with(b"HTTP/") {
+        return None;
+    }
+    let mut fields = [httparse::EMPTY_HEADER; MAX_HEADERS];
+    let mut response = httparse::Response::new(&mut fields);
+    let httparse::Status::Complete(len) = response.parse(block).ok()? else {
+        return None;
+    };
+    let status = response.code?;
+    let headers = response
+        .headers
+        .iter()
+        .map(|h| {
+            let value = String::from_utf8_lossy(h.value);
+            (h.name.to_string(), value.trim().to_string())
+        })
+        .collect();
+    Some(Head {
+        status,
+        headers,
+        len,
+    })
+}
+
+/// What real archives hold beyond strict HTTP/1.x: any `HTTP/…` version, folded fields (joined
+/// with a space), lines without a colon (ignored), names with spaces around them.
+fn parse_head_lenient(block: &[u8]) -> Result<Head, HttpError> {
+    let len = header_end_http(block).ok_or_else(|| {
+        if block.starts_with(b"HTTP/") {
+            HttpError::HeadersUnterminated
+        } else {
+            HttpError::NoStatusLine
+        }
+    })?;
+    let head = String::from_utf8_lossy(&block[..len]);
+    let mut lines = head.split('\n').map(|l| l.strip_suffix('\r').unwrap_or(l));
+    let status_line = lines.next().unwrap_or("");
+    let status = parse_status_line(status_line).ok_or(HttpError::NoStatusLine)?;
+    let mut headers: Vec<(String, String)> = Vec::new();
+    for line in lines {
+        if line.is_empty() {
+            break;
+        }
+        if line.starts_with([' ', '\t']) {
+            if let Some((_, v)) = headers.last_mut() {
+                v.push(' ');
+                v.push_str(line.trim());
+            }
+            continue;
+        }
+        if let Some((n, v)) = line.split_once(':') {
+            headers.push((n.trim().to_string(), v.trim().to_string()));
+        }
+    }
+    Ok(Head {
+        status,
+        headers,
+        len,
+    })
 }
 
 fn header_end_http(block: &[u8]) -> Option<usize> {
@@ -332,6 +389,93 @@ mod tests {
         assert_eq!(
             HttpResponse::parse(b"HTTP/1.1 200 OK\r\nA: b".to_vec(), 100).unwrap_err(),
             HttpError::HeadersUnterminated
+        );
+    }
+
+    /// Heads as archives hold them, well-formed or not.
+    const HEADS: &[&[u8]] = &[
+        b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Encoding: gzip\r\n\r\n",
+        b"HTTP/1.1 200\r\nContent-Type: text/html\r\n\r\n",
+        b"HTTP/1.1 200 \r\n\r\n",
+        b"HTTP/1.0 200 OK\nContent-Type: text/html; charset=iso-8859-1\n\n",
+        b"HTTP/1.1 200 OK\r\nContent-Type: text/html\n\r\n",
+        b"HTTP/1.1 404 Not Found\r\nContent-Type: text/html\r\n\r\n",
+        b"HTTP/1.1 099 Odd\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nContent-Type:text/html\r\nX-Empty:\r\nX-Blank:   \r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nContent-Type: text/html  \r\nX-Trail: v \t \r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Type: text/plain\r\n\r\n",
+        b"HTTP/1.1 200 Ok \xc3\xa9\xff\r\nContent-Type: text/html; charset=\xe9\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nX-Utf8: caf\xc3\xa9\xc2\xa0\r\nX-Tab: a\tb\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nset-cookie: a=1\r\nSet-Cookie: b=2\r\n\r\n",
+        b"HTTP/2 200\r\ncontent-type: text/html\r\n\r\n",
+        b"HTTP/2.0 200 OK\r\n\r\n",
+        b"HTTP/1.1  200  OK\r\n\r\n",
+        b"HTTP/1.1 +20 OK\r\n\r\n",
+        b"HTTP/1.1 2000 OK\r\n\r\n",
+        b"HTTP/1.1 200OK\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nContent-Type: text/html;\r\n  charset=utf-8\r\nX-A: 1\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nX-Fold: a\r\n \r\nContent-Type: text/html\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\n\tleading fold\r\nContent-Type: text/html\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nContent-Type : text/html\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nNoColonHere\r\nContent-Type: text/html\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\n: empty name\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nX-Ctl: a\x01b\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n",
+        b"http/1.1 200 OK\r\n\r\n",
+        b"<html>",
+    ];
+
+    #[test]
+    fn strict_and_lenient_agree() {
+        let mut strict = 0;
+        for head in HEADS {
+            let block = [*head, b"<p>body</p>"].concat();
+            if let Some(parsed) = parse_head_strict(&block) {
+                strict += 1;
+                let text = String::from_utf8_lossy(head);
+                assert_eq!(Ok(parsed), parse_head_lenient(&block), "{text:?}");
+            }
+        }
+        assert_eq!(strict, 14, "the well-formed heads go through httparse");
+        // Many fields: more than httparse is given room for, read leniently.
+        let mut many = b"HTTP/1.1 200 OK\r\n".to_vec();
+        for i in 0..MAX_HEADERS + 10 {
+            many.extend_from_slice(format!("Set-Cookie: c{i}=v\r\n").as_bytes());
+        }
+        many.extend_from_slice(b"Content-Type: text/html\r\n\r\n<p>x</p>");
+        assert_eq!(parse_head_strict(&many), None);
+        let r = HttpResponse::parse_head(many).unwrap();
+        assert_eq!(r.headers.len(), MAX_HEADERS + 11);
+        assert_eq!(r.header("content-type"), Some("text/html"));
+        assert_eq!(r.body, b"<p>x</p>");
+    }
+
+    #[test]
+    fn heads_httparse_refuses_are_read_leniently() {
+        let parse = |head: &[u8]| HttpResponse::parse_head([head, b"<p>x</p>"].concat());
+        let r = parse(b"HTTP/2 200\r\ncontent-type: text/html\r\n\r\n").unwrap();
+        assert_eq!(
+            (r.status, r.header("Content-Type")),
+            (200, Some("text/html"))
+        );
+        assert_eq!(r.body, b"<p>x</p>");
+        let r = parse(b"HTTP/1.1 200 OK\r\nContent-Type: text/html;\r\n  charset=utf-8\r\n\r\n");
+        assert_eq!(
+            r.unwrap().header("content-type"),
+            Some("text/html; charset=utf-8")
+        );
+        let r = parse(b"HTTP/1.1 200 OK\r\nContent-Type : text/html\r\n\r\n").unwrap();
+        assert_eq!(r.header("content-type"), Some("text/html"));
+        let r = parse(b"HTTP/1.1 200 OK\r\nNoColonHere\r\nA: b\r\n\r\n").unwrap();
+        assert_eq!(r.headers, [("A".to_string(), "b".to_string())]);
+        let r = parse(b"HTTP/1.1 200 OK\r\n: nameless\r\n\r\n").unwrap();
+        assert_eq!(r.headers, [(String::new(), "nameless".to_string())]);
+        assert_eq!(parse(b"HTTP/1.1 +20 OK\r\n\r\n").unwrap().status, 20);
+        assert_eq!(
+            parse(b"HTTP/1.1 2000 OK\r\n\r\n").unwrap_err(),
+            HttpError::NoStatusLine
         );
     }
 }
