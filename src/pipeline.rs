@@ -11,24 +11,9 @@ use crossbeam_channel::bounded;
 use std::io;
 
 use crate::audit::Auditor;
-use crate::document::{Document, Skip};
-use crate::findings::{self, AuditOptions, PageReport};
+use crate::document::Skip;
 use crate::input::{InputError, Reader, Source};
-use crate::page;
-use crate::rules::Ruleset;
 use crate::sink::{Event, Failure, NotAudited, Sink};
-
-/// Audits one document: kept for the WARC reader until it moves to [`Auditor`].
-#[doc(hidden)]
-pub fn audit_document(
-    doc: &Document,
-    rules: &Ruleset,
-    opts: &AuditOptions,
-) -> Result<PageReport, Skip> {
-    doc.check_html()?;
-    let page = page::parse(doc, rules);
-    Ok(findings::audit(&page, rules, opts))
-}
 
 /// The event for a document that is not HTML.
 pub fn not_audited(page: String, reason: &Skip) -> Event {
@@ -147,7 +132,9 @@ pub fn ordered_map<J, O>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::findings::AuditOptions;
     use crate::input::{Target, sources};
+    use crate::rules::Ruleset;
 
     #[test]
     fn outcomes_arrive_in_source_order_with_errors_in_place() {

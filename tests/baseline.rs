@@ -3,10 +3,10 @@
 
 use std::path::{Path, PathBuf};
 
+use affcheck::Auditor;
 use affcheck::baseline::{Baseline, BaselineCounts};
 use affcheck::document::Document;
 use affcheck::findings::{AuditOptions, PageReport};
-use affcheck::pipeline::audit_document;
 use affcheck::report::{CsvReport, ReportWriter, Summary};
 use affcheck::rules::Ruleset;
 use url::Url;
@@ -22,7 +22,9 @@ fn audit(display: &str, html: &str) -> PageReport {
         bytes: html.as_bytes().to_vec(),
         content_type: None,
     };
-    audit_document(&doc, &rules, &AuditOptions::default()).unwrap()
+    Auditor::new(rules, AuditOptions::default())
+        .audit(&doc)
+        .unwrap()
 }
 
 fn site(tent_page: &str) -> Vec<PageReport> {

@@ -4,12 +4,14 @@ mod common;
 
 use std::path::PathBuf;
 
+use affcheck::Auditor;
 use affcheck::config::{CONFIG_FILE, Config, ConfigError, FailOn, STARTER_TOML, SeverityLevel};
 use affcheck::document::Document;
 use affcheck::findings::{AuditOptions, PageReport, Rule, RuleId, Severity};
-use affcheck::pipeline::audit_document;
 use affcheck::report::Format;
 use affcheck::rules::Ruleset;
+use std::sync::Arc;
+
 use url::Url;
 
 const AMZ: &str = "https://www.amazon.com/dp/B01?tag=site-20";
@@ -27,14 +29,14 @@ fn cleanup(path: &std::path::Path) {
     std::fs::remove_dir_all(path.parent().unwrap()).unwrap();
 }
 
-fn audit(display: &str, html: &str, rules: &Ruleset, opts: AuditOptions) -> PageReport {
+fn audit(display: &str, html: &str, rules: &Arc<Ruleset>, opts: AuditOptions) -> PageReport {
     let doc = Document {
         display: display.to_string(),
         base: Some(Url::parse(display).unwrap()),
         bytes: html.as_bytes().to_vec(),
         content_type: None,
     };
-    audit_document(&doc, rules, &opts).unwrap()
+    Auditor::new(rules.clone(), opts).audit(&doc).unwrap()
 }
 
 #[test]
@@ -130,7 +132,7 @@ fn unknown_severity_rule_is_an_error_once_the_rules_are_loaded() {
          rule = \"made-up-rule\"\nwording = { en = [\"made up partner\"] }\n",
     )
     .unwrap();
-    let rules = c.load_rules(&[], true).unwrap();
+    let rules = Arc::new(c.load_rules(&[], true).unwrap());
     let rule = rules.required_statement("made-up").unwrap().rule;
     assert_eq!(rule.id(), "made-up-rule");
     assert_eq!(rule.severity(), Severity::Warning);
@@ -201,7 +203,7 @@ fn severity_overrides_apply_to_real_findings() {
         ))),
         Some(&SeverityLevel::Off)
     );
-    let rules = Ruleset::defaults().unwrap();
+    let rules = Arc::new(Ruleset::defaults().unwrap());
     // weak-disclosure is a notice rule raised to error: the audit must produce notices.
     let notices = false;
     let opts = AuditOptions {
@@ -257,7 +259,7 @@ fn ignore_globs_and_link_patterns() {
     assert!(!c.ignores_page("https://s.example/blog/tag/x.html"));
     assert!(!c.ignores_page("https://s.example/"));
 
-    let rules = Ruleset::defaults().unwrap();
+    let rules = Arc::new(Ruleset::defaults().unwrap());
     let html = format!(
         "<p><a href=\"{AMZ}\">Buy</a><a href=\"https://www.amazon.com/dp/B02?tag=internal-20\">Ours</a></p>"
     );
@@ -294,7 +296,7 @@ fn inline_rules_extend_the_ruleset() {
         "[[rules.cloaking]]\nid = \"my-site\"\nsource = \"our plugin\"\nprefixes = [\"/deal/\"]\n",
     )
     .unwrap();
-    let rules = c.load_rules(&[], true).unwrap();
+    let rules = Arc::new(c.load_rules(&[], true).unwrap());
     let page = audit(
         "https://s.example/p.html",
         "<p><a href=\"/deal/tent\">Tent</a></p>",
@@ -306,7 +308,7 @@ fn inline_rules_extend_the_ruleset() {
     let plain = audit(
         "https://s.example/p.html",
         "<p><a href=\"/deal/tent\">Tent</a></p>",
-        &Ruleset::defaults().unwrap(),
+        &Arc::new(Ruleset::defaults().unwrap()),
         AuditOptions::default(),
     );
     assert!(plain.links.is_empty());

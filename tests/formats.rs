@@ -1,4 +1,4 @@
-//! The CI report formats over real audits: pages are audited with `pipeline::audit_document` and
+//! The CI report formats over real audits: pages are audited with the `Auditor` and
 //! written with the library writers; SARIF is validated against the vendored OASIS schema, JUnit
 //! parsed as XML, GitHub commands and Markdown checked line by line, JSON / JSON Lines compared
 //! field by field with the CSV report.
@@ -7,9 +7,9 @@ use std::collections::{BTreeMap, HashSet};
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
+use affcheck::Auditor;
 use affcheck::document::Document;
 use affcheck::findings::{AuditOptions, PageReport, Rule, Severity};
-use affcheck::pipeline::audit_document;
 use affcheck::report::{
     CSV_HEADER, CsvReport, FINGERPRINT_KEY, Format, GithubReport, JsonLinesReport, JsonReport,
     JunitReport, Locations, MarkdownReport, MultiReport, ReportWriter, SarifReport, Summary,
@@ -35,15 +35,11 @@ fn audit(display: &str, html: &str) -> PageReport {
         bytes: html.as_bytes().to_vec(),
         content_type: None,
     };
-    audit_document(
-        &doc,
-        &rules,
-        &AuditOptions {
-            notices: true,
-            ..Default::default()
-        },
-    )
-    .unwrap()
+    let options = AuditOptions {
+        notices: true,
+        ..Default::default()
+    };
+    Auditor::new(rules, options).audit(&doc).unwrap()
 }
 
 /// A small site: errors, a warning, notices, a clean page, awkward characters and a URL page.

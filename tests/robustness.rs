@@ -4,9 +4,9 @@
 
 use std::path::Path;
 
+use affcheck::Auditor;
 use affcheck::document::Document;
 use affcheck::findings::AuditOptions;
-use affcheck::pipeline::audit_document;
 use affcheck::rules::Ruleset;
 use affcheck::warc::{WarcReader, WarcWriter, http_response_block};
 
@@ -77,7 +77,7 @@ fn fixture_pages() -> Vec<Vec<u8>> {
 
 #[test]
 fn mangled_pages_are_audited_or_skipped_without_panicking() {
-    let rules = Ruleset::defaults().unwrap();
+    let auditor = Auditor::new(Ruleset::defaults().unwrap(), AuditOptions::default());
     let pages = fixture_pages();
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
     let content_types = [
@@ -96,7 +96,7 @@ fn mangled_pages_are_audited_or_skipped_without_panicking() {
             bytes,
             content_type: content_types[rng.below(content_types.len())].map(str::to_string),
         };
-        if let Ok(report) = audit_document(&doc, &rules, &AuditOptions::default()) {
+        if let Ok(report) = auditor.audit(&doc) {
             audited += 1;
             for f in &report.findings {
                 assert!(f.disclosure_excerpt.chars().count() <= 120);
@@ -122,7 +122,6 @@ fn mangled_warc_archives_are_read_without_panicking() {
                 let uri = format!("https://site.example/{i}.html");
                 let (_, bytes) = affcheck::warc::encode_record(
                     "response",
-                    &uri,
                     &[
                         ("WARC-Target-URI", uri.as_str()),
                         ("Content-Type", "application/http; msgtype=response"),

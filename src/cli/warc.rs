@@ -7,10 +7,11 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use clap::Args;
 
+use affcheck::Auditor;
 use affcheck::input::DEFAULT_MAX_PAGE_BYTES;
 use affcheck::policy::Policy;
-use affcheck::sink::{Event, Failure, NotAudited, ReportSink, Sink};
-use affcheck::warc::{self, RunOptions, WarcInput};
+use affcheck::sink::ReportSink;
+use affcheck::warc::{self, RunOptions, RunStats, WarcInput};
 
 use super::{AuditArgs, Console, ReportArgs};
 
@@ -73,67 +74,24 @@ pub fn run(args: WarcArgs) -> Result<ExitCode> {
             .or(config.max_page_bytes)
             .unwrap_or(DEFAULT_MAX_PAGE_BYTES),
         threads,
-        audit: super::audit_options(&config, &rules, notices)?,
     };
-
+    let audit = super::audit_options(&config, &rules, notices)?;
+    let auditor = Auditor::new(rules, audit);
     let mut console = Console::new(sink, args.quiet).without_skip_notes();
-    let mut records = 0usize;
-    let mut corrupt = 0usize;
-    let mut written = Ok(());
-    warc::run(&inputs, &rules, options, |event| {
-        let event = match event {
-            warc::Event::Audited(page) => {
-                records += 1;
-                Event::Audited(page)
-            }
-            warc::Event::Skipped { uri, reason } => {
-                records += 1;
-                Event::NotAudited(NotAudited {
-                    page: uri.unwrap_or_default(),
-                    key: reason.key(),
-                    reason: reason.to_string(),
-                    // Responses that are not audited pages count as skipped; the other record
-                    // types are only listed in the breakdown.
-                    skipped: !matches!(reason, warc::NotAudited::RecordType(_)),
-                })
-            }
-            warc::Event::Corrupt { file, error } => {
-                corrupt += 1;
-                let what = if error.is_fatal() {
-                    "the rest of the file is not read"
-                } else {
-                    "skipped"
-                };
-                Event::Failed(Failure {
-                    message: format!("{file}: {error}; {what}"),
-                    target: file,
-                    status: None,
-                    attempts: 1,
-                })
-            }
-            warc::Event::FileError { file, error } => Event::Failed(Failure {
-                message: match error.kind() {
-                    std::io::ErrorKind::NotFound => format!("{file}: no such file; check the path"),
-                    _ => format!("{file}: cannot read: {error}"),
-                },
-                target: file,
-                status: None,
-                attempts: 1,
-            }),
-        };
-        if written.is_ok() {
-            written = console.event(event);
-        }
-    });
+    let written = warc::run(&inputs, &auditor, options, &mut console);
+    let (written, stats) = match written {
+        Ok(stats) => (Ok(()), stats),
+        Err(e) => (Err(e), RunStats::default()),
+    };
     let summary = match written.and_then(|()| console.into_inner().finish(started.elapsed())) {
         Ok(summary) => summary,
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Ok(ExitCode::from(2)),
         Err(e) => return Err(e).context("cannot write the report"),
     };
     if !args.quiet {
-        let mut line = format!("affcheck: {summary}; {records} WARC records");
-        if corrupt > 0 {
-            line.push_str(&format!(", {corrupt} damaged"));
+        let mut line = format!("affcheck: {summary}; {} WARC records", stats.records);
+        if stats.damaged > 0 {
+            line.push_str(&format!(", {} damaged", stats.damaged));
         }
         if !summary.not_audited.is_empty() {
             let parts: Vec<String> = summary

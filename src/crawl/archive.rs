@@ -97,9 +97,8 @@ impl WarcOut {
             ("WARC-Warcinfo-ID", self.warcinfo.as_str()),
             ("Content-Type", "application/http; msgtype=response"),
         ];
-        let written =
-            crate::warc::encode_record("response", url.as_str(), &fields, &block, self.gzip)
-                .and_then(|(_, bytes)| self.writer.lock().expect("poisoned").write_encoded(&bytes));
+        let written = crate::warc::encode_record("response", &fields, &block, self.gzip)
+            .and_then(|(_, bytes)| self.writer.lock().expect("poisoned").write_encoded(&bytes));
         if let Err(e) = written {
             self.error.lock().expect("poisoned").get_or_insert(e);
         }

@@ -1,4 +1,5 @@
-//! Auditing whole files on all cores: [`run`] and what it reports.
+//! Auditing whole files on all cores: [`run`], which turns records into the events of
+//! [`crate::sink`].
 
 use std::io::{self, Read};
 use std::path::PathBuf;
@@ -7,9 +8,9 @@ use super::HTTP_HEADER_ALLOWANCE;
 use super::error::RecordError;
 use super::reader::{Record, WarcReader};
 use super::record::{NotAudited, response_document, wants_block};
-use crate::findings::{AuditOptions, PageReport};
-use crate::pipeline::{audit_document, ordered_map};
-use crate::rules::Ruleset;
+use crate::audit::Auditor;
+use crate::pipeline::ordered_map;
+use crate::sink::{self, Event, Sink};
 
 /// A WARC input: a file or standard input.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,53 +55,29 @@ pub struct RunOptions {
     /// Worker threads that parse HTTP and audit pages (the calling thread reorders, one more
     /// thread reads and decompresses).
     pub threads: usize,
-    /// Audit options.
-    pub audit: AuditOptions,
 }
 
-/// What [`run`] reports, in file and record order.
-#[derive(Debug)]
-pub enum Event {
-    /// A page was audited.
-    Audited(PageReport),
-    /// A record was read and not audited (every record that is not an audited page, once).
-    Skipped {
-        /// `WARC-Target-URI`, when there is one.
-        uri: Option<String>,
-        /// Why.
-        reason: NotAudited,
-    },
-    /// A record could not be read; the file is read on from the next record.
-    Corrupt {
-        /// The file.
-        file: String,
-        /// Where and why.
-        error: RecordError,
-    },
-    /// A file could not be opened or read at all.
-    FileError {
-        /// The file.
-        file: String,
-        /// Why.
-        error: io::Error,
-    },
-}
-
-/// What the reading thread hands the workers: a record to audit, or an event already decided.
-enum Job {
-    Record(Record),
-    Done(Event),
+/// Counts of a run beyond what the sink sees.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RunStats {
+    /// Records read (audited or not).
+    pub records: usize,
+    /// Records that could not be read.
+    pub damaged: usize,
 }
 
 /// Reads every input in order (one thread decompresses and frames records) and audits each
-/// `response` record with `options.threads` workers, handing the events to `on_event` in input and
-/// record order. Memory is bounded by a few records per worker, however large the files.
+/// `response` record with `options.threads` workers, handing the events to `sink` in input and
+/// record order: an audited page, a record not audited (every other record, once; responses that
+/// are not pages count as skipped, other record types only in the breakdown), a damaged record or
+/// an unreadable file. Memory is bounded by a few records per worker, however large the files.
+/// Stops feeding the sink at its first error, and returns it.
 pub fn run(
     inputs: &[WarcInput],
-    rules: &Ruleset,
+    auditor: &Auditor,
     options: RunOptions,
-    on_event: impl FnMut(Event),
-) {
+    sink: &mut dyn Sink,
+) -> io::Result<RunStats> {
     let threads = options.threads.max(1);
     let max_block = options.max_page_bytes.saturating_add(HTTP_HEADER_ALLOWANCE);
     // Reading and decompressing happen on the pipeline's producer thread, record by record.
@@ -111,24 +88,23 @@ pub fn run(
             let mut reader = match input.open().and_then(WarcReader::new) {
                 Ok(r) => r.max_block(max_block),
                 Err(error) => {
-                    return Box::new(std::iter::once(Job::Done(Event::FileError { file, error })));
+                    return Box::new(std::iter::once(Job::Done(file_error(&file, &error))));
                 }
             };
             Box::new(std::iter::from_fn(move || {
                 let job = match reader.next_record_with(wants_block)? {
                     Ok(r) if wants_block(&r.headers) => Job::Record(r),
-                    Ok(r) => Job::Done(Event::Skipped {
-                        uri: r.headers.target_uri().map(str::to_string),
-                        reason: NotAudited::RecordType(r.headers.warc_type()),
-                    }),
-                    Err(error) => Job::Done(Event::Corrupt {
-                        file: file.clone(),
-                        error,
-                    }),
+                    Ok(r) => Job::Done(not_audited(
+                        r.headers.target_uri(),
+                        NotAudited::RecordType(r.headers.warc_type()),
+                    )),
+                    Err(error) => Job::Done(damaged(&file, &error)),
                 };
                 Some(job)
             }))
         });
+    let mut stats = RunStats::default();
+    let mut result = Ok(());
     ordered_map(
         jobs,
         threads,
@@ -138,17 +114,66 @@ pub fn run(
             Job::Record(record) => {
                 let uri = record.headers.target_uri().map(str::to_string);
                 match response_document(record, options.max_page_bytes) {
-                    Ok(doc) => match audit_document(&doc, rules, &options.audit) {
+                    Ok(doc) => match auditor.audit(&doc) {
                         Ok(report) => Event::Audited(report),
-                        Err(skip) => Event::Skipped {
-                            uri,
-                            reason: NotAudited::NotHtml(skip),
-                        },
+                        Err(skip) => not_audited(uri.as_deref(), NotAudited::NotHtml(skip)),
                     },
-                    Err(reason) => Event::Skipped { uri, reason },
+                    Err(reason) => not_audited(uri.as_deref(), reason),
                 }
             }
         },
-        on_event,
+        |event| {
+            match &event {
+                Event::Audited(_) | Event::NotAudited(_) => stats.records += 1,
+                Event::Failed(f) if f.status.is_none() && f.attempts == 0 => stats.damaged += 1,
+                _ => {}
+            }
+            if result.is_ok() {
+                result = sink.event(event);
+            }
+        },
     );
+    result.map(|()| stats)
+}
+
+/// What the reading thread hands the workers: a record to audit, or an event already decided.
+enum Job {
+    Record(Record),
+    Done(Event),
+}
+
+fn not_audited(uri: Option<&str>, reason: NotAudited) -> Event {
+    Event::NotAudited(sink::NotAudited {
+        page: uri.unwrap_or_default().to_string(),
+        key: reason.key(),
+        reason: reason.to_string(),
+        skipped: !matches!(reason, NotAudited::RecordType(_)),
+    })
+}
+
+/// A damaged record; `attempts` 0 marks it as a record, not a file (see [`RunStats::damaged`]).
+fn damaged(file: &str, error: &RecordError) -> Event {
+    let what = if error.is_fatal() {
+        "the rest of the file is not read"
+    } else {
+        "skipped"
+    };
+    Event::Failed(sink::Failure {
+        target: file.to_string(),
+        message: format!("{file}: {error}; {what}"),
+        status: None,
+        attempts: 0,
+    })
+}
+
+fn file_error(file: &str, error: &io::Error) -> Event {
+    Event::Failed(sink::Failure {
+        target: file.to_string(),
+        message: match error.kind() {
+            io::ErrorKind::NotFound => format!("{file}: no such file; check the path"),
+            _ => format!("{file}: cannot read: {error}"),
+        },
+        status: None,
+        attempts: 1,
+    })
 }

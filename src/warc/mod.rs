@@ -11,7 +11,7 @@
 //! [`HttpResponse::parse`] splits the block of a `response` record into status, headers and body,
 //! undoing chunked transfer coding and gzip, deflate or brotli content coding (wget stores the bytes
 //! as they came over the wire; Common Crawl stores decoded bodies). [`response_document`] turns a
-//! record into the [`Document`] that [`crate::pipeline::audit_document`] audits, or says why it is
+//! record into the [`Document`](crate::Document) that the [`Auditor`](crate::Auditor) audits, or says why it is
 //! not audited, and [`run`] audits whole files on all cores with the results in file order.
 //!
 //! [`WarcWriter`] writes records, one gzip member each when asked (what `affcheck crawl --warc`
@@ -34,7 +34,7 @@ mod record;
 mod testutil;
 mod writer;
 
-pub use driver::{Event, RunOptions, WarcInput, run};
+pub use driver::{RunOptions, RunStats, WarcInput, run};
 pub use error::{RecordError, WarcError};
 pub use header::Headers;
 pub use http::{HttpError, HttpResponse};

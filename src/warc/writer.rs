@@ -25,7 +25,7 @@ impl<W: Write> WarcWriter<W> {
         fields: &[(&str, &str)],
         block: &[u8],
     ) -> io::Result<String> {
-        let (id, bytes) = encode_record(warc_type, "", fields, block, self.gzip)?;
+        let (id, bytes) = encode_record(warc_type, fields, block, self.gzip)?;
         self.write_encoded(&bytes)?;
         Ok(id)
     }
@@ -82,11 +82,9 @@ impl<W: Write> WarcWriter<W> {
 
 /// One record as bytes, a gzip member of its own when `gzip`: the version line, `WARC-Type`,
 /// `WARC-Record-ID` (a fresh random UUID), `WARC-Date` (now), `fields`, `Content-Length`, the
-/// block and the closing blank lines. Returns the record id and the bytes. `seed` is ignored: it
-/// added entropy to the hash the ids were once made from, and stays so callers need not change.
+/// block and the closing blank lines. Returns the record id and the bytes.
 pub fn encode_record(
     warc_type: &str,
-    _seed: &str,
     fields: &[(&str, &str)],
     block: &[u8],
     gzip: bool,
