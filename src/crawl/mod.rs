@@ -6,7 +6,7 @@
 //!
 //! The crawl runs on a Tokio runtime. One loop owns the [`frontier`], the visited set, the
 //! `--state` [`journal`] and the sink; tasks ([`task`]) fetch pages and sitemaps concurrently,
-//! parse and audit them on the blocking pool (never on the async workers), and hand their outcome
+//! parse and audit them on a fixed pool of audit threads (never on the async workers), and hand their outcome
 //! back to the loop, which records it in the journal, passes the event on and admits newly found
 //! links. Fetching is polite (per-host limits, delays, robots.txt, bounded retries) and redirects
 //! are never followed blindly: a page redirect becomes a new frontier entry, and a same-site link
@@ -26,7 +26,6 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use regex::Regex;
-use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 use url::Url;
 
@@ -151,7 +150,8 @@ pub fn crawl(
         }
     }
     options.fetch.header_hosts = header_hosts;
-    // The async workers only move bytes; parsing and auditing run on the blocking pool.
+    // The async workers only move bytes (and do TLS); parsing and auditing run on the audit
+    // threads, one per core.
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -179,7 +179,8 @@ pub fn crawl(
         auditor,
         audited_keys: Mutex::default(),
         warc: OnceLock::new(),
-        cpu: Semaphore::new(options.cpu_threads.max(1)),
+        cpu: task::CpuPool::new(options.cpu_threads)
+            .map_err(|e| CrawlError::Client(format!("cannot start the audit threads: {e}")))?,
     });
     runtime.block_on(run(options, starts, shared, files, sink))
 }
