@@ -14,7 +14,6 @@
 
 mod disclosures;
 mod messages;
-mod rules;
 #[cfg(test)]
 mod testing;
 mod verdict;
@@ -25,47 +24,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::rules::{Ruleset, SiteNames, Strength};
 
-pub use rules::{Rule, RuleDefinition, RuleId};
+pub use crate::rules::ids::{Rule, RuleDefinition, RuleId, Severity};
 pub use verdict::{audit, audit_resolved};
 
 /// Longest disclosure excerpt in a report, in characters.
 pub const EXCERPT_CHARS: usize = 120;
-
-/// How serious a finding is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    /// Worth knowing; off unless asked for.
-    Notice,
-    /// Should be fixed; does not fail a run by default.
-    Warning,
-    /// A compliance violation.
-    Error,
-}
-
-impl Severity {
-    /// The name used in reports.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Severity::Notice => "notice",
-            Severity::Warning => "warning",
-            Severity::Error => "error",
-        }
-    }
-
-    /// The severity with this report name, as [`Severity::as_str`] writes it.
-    pub fn from_id(id: &str) -> Option<Severity> {
-        [Severity::Notice, Severity::Warning, Severity::Error]
-            .into_iter()
-            .find(|s| s.as_str() == id)
-    }
-}
-
-impl fmt::Display for Severity {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
 
 /// One violation: a row of the CSV report.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

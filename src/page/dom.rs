@@ -1,4 +1,5 @@
-//! Reading the parsed tree: attribute values, the text inside an element, and link targets.
+//! Reading the parsed tree: attribute values, the text inside an element, link targets, and white
+//! space folding.
 
 use html5ever::{LocalName, ns};
 use scraper::Node;
@@ -31,4 +32,25 @@ pub(super) fn resolve(base: Option<&Url>, href: &str) -> Option<Url> {
         Some(base) => base.join(href).ok(),
         None => Url::parse(href).ok(),
     }
+}
+
+/// Appends `text` to `out` with runs of white space folded to one space, never starting `out` with a
+/// space nor putting one after a line break (from `<br>`).
+pub(super) fn append_collapsed(out: &mut String, text: &str) {
+    for c in text.chars() {
+        if c.is_whitespace() {
+            if !out.is_empty() && !out.ends_with([' ', '\n']) {
+                out.push(' ');
+            }
+        } else {
+            out.push(c);
+        }
+    }
+}
+
+/// White space folded and trimmed.
+pub(super) fn collapse(text: &str) -> String {
+    let mut out = String::new();
+    append_collapsed(&mut out, text);
+    out.trim().to_string()
 }

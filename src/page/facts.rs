@@ -5,8 +5,8 @@
 use html5ever::local_name;
 use scraper::node::Element;
 
+use super::dom::collapse;
 use super::dom::{attr, resolve};
-use super::walk::collapse;
 use super::{Page, ScriptUse};
 use crate::rules::{Ruleset, SiteNames};
 

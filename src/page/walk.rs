@@ -12,7 +12,7 @@ use rustc_hash::FxHashMap;
 use scraper::node::Element;
 use scraper::{Html, Node};
 
-use super::dom::{attr, element_text, resolve};
+use super::dom::{append_collapsed, attr, collapse, element_text, resolve};
 use super::facts::Facts;
 use super::visibility::Hiding;
 use super::{Block, Link, Page, Segment, Visibility};
@@ -328,27 +328,6 @@ impl Builder<'_> {
             }
         }
     }
-}
-
-/// Appends `text` to `out` with runs of white space folded to one space, never starting `out` with a
-/// space nor putting one after a line break (from `<br>`).
-fn append_collapsed(out: &mut String, text: &str) {
-    for c in text.chars() {
-        if c.is_whitespace() {
-            if !out.is_empty() && !out.ends_with([' ', '\n']) {
-                out.push(' ');
-            }
-        } else {
-            out.push(c);
-        }
-    }
-}
-
-/// White space folded and trimmed.
-pub(super) fn collapse(text: &str) -> String {
-    let mut out = String::new();
-    append_collapsed(&mut out, text);
-    out.trim().to_string()
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@
 //! as the defaults ([`Ruleset::defaults`]) and users can add or replace them ([`Ruleset::load`]).
 //! This module compiles the files into matchers; it holds no knowledge of its own.
 
+pub mod ids;
 mod links;
 mod phrases;
 pub mod schema;
@@ -299,8 +300,8 @@ impl Ruleset {
 
     /// Every rule a finding can have with these rules, in report order: the built-in rules and the
     /// rules of the required statements.
-    pub fn rules(&self) -> Vec<crate::findings::Rule> {
-        let mut all = crate::findings::Rule::ALL.to_vec();
+    pub fn rules(&self) -> Vec<ids::Rule> {
+        let mut all = ids::Rule::ALL.to_vec();
         all.extend(self.statements.iter().map(|s| s.rule));
         all.sort();
         all

@@ -4,7 +4,7 @@
 //! The statement's `wording` terms are matched by the wording engine ([`super::PhraseMatcher`]);
 //! this module checks the entry and builds its rule ([`Rule::define`]).
 
-use crate::findings::{Rule, RuleDefinition, Severity};
+use super::ids::{Rule, RuleDefinition, Severity};
 
 use super::schema::RequiredStatementRule;
 

@@ -6,7 +6,7 @@ use std::fmt;
 use std::io::{self, BufRead, Read};
 
 use super::GZIP_MAGIC;
-use super::buffer::RawBuf;
+use super::raw::RawBuf;
 
 /// A gzip error carried through `io::Error` from the member decoder to the record parser.
 #[derive(Debug)]

@@ -17,7 +17,7 @@
 //! [`WarcWriter`] writes records, one gzip member each when asked (what `affcheck crawl --warc`
 //! uses).
 //!
-//! One job per file: `error` (what can go wrong), `buffer` (the byte streams under the reader),
+//! One job per file: `error` (what can go wrong), `raw` (the file buffer that knows its offsets), `buffer` (the decoded streams under the reader),
 //! `gzip` (gzip members and resync after damage), `header` (the named fields of a record),
 //! `reader` (record framing), `http` (HTTP response blocks), `record` (records to documents),
 //! `driver` (auditing files on all cores) and `writer`.
@@ -28,6 +28,7 @@ mod error;
 mod gzip;
 mod header;
 mod http;
+mod raw;
 mod reader;
 mod record;
 #[cfg(test)]

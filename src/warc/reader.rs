@@ -3,10 +3,11 @@
 
 use std::io::{self, Read};
 
-use super::buffer::{Bytes, Decoded, RawBuf};
+use super::buffer::{Bytes, Decoded};
 use super::error::{RecordError, WarcError, classify_io};
 use super::gzip::GzMembers;
 use super::header::{Headers, find, header_end, parse_warc_header};
+use super::raw::RawBuf;
 use super::{GZIP_MAGIC, MAX_HEADER_BYTES};
 
 /// One WARC record.

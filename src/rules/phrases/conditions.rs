@@ -3,7 +3,8 @@
 //! this page when someone else is the earner), no negation, and no question unless it still
 //! states something.
 
-use super::find::{Hit, Hits};
+use super::Hit;
+use super::find::Hits;
 use super::tokens::Tokens;
 use super::{Lang, PhraseMatcher, Statement};
 

@@ -5,6 +5,7 @@
 use rustc_hash::FxHashMap;
 use std::ops::Range;
 
+use super::Hit;
 use super::names::site_name_hits;
 use super::tokens::{Tokens, sentence_range, tokenize};
 use super::{
@@ -21,14 +22,6 @@ thread_local! {
     /// Recent results by (matcher, text, site names) hash, with the text to rule out collisions.
     static RESULTS: std::cell::RefCell<FxHashMap<u64, (String, Vec<StatementMatch>)>> =
         std::cell::RefCell::new(FxHashMap::default());
-}
-
-/// A term matched at tokens `start..end`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) struct Hit {
-    pub(super) set: usize,
-    pub(super) start: usize,
-    pub(super) end: usize,
 }
 
 /// Which classes have a hit in a text (a bit per class).

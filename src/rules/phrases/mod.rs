@@ -24,6 +24,14 @@ mod conditions;
 mod find;
 mod labels;
 mod names;
+/// A term matched at tokens `start..end`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Hit {
+    set: usize,
+    start: usize,
+    end: usize,
+}
+
 #[cfg(test)]
 mod testing;
 mod tokens;

@@ -1,7 +1,7 @@
 //! Names in the text: the site's own names (learned from the page and the config), domains, and
 //! proper names (capitalized words that no class of any language knows).
 
-use super::find::Hit;
+use super::Hit;
 use super::tokens::Tokens;
 use super::{NAME_SET, NAME_WORDS, PhraseMatcher, SITE_NAME_SET};
 

@@ -1,11 +1,46 @@
 //! The rules a finding can break: the built-in ones and those the rules data defines, with their
-//! ids, default severities and descriptions.
+//! ids, default severities and descriptions; and the severities. They live with the rules data
+//! (which defines some of them) and are re-exported by [`crate::findings`].
 
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use super::Severity;
+/// How serious a finding is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Worth knowing; off unless asked for.
+    Notice,
+    /// Should be fixed; does not fail a run by default.
+    Warning,
+    /// A compliance violation.
+    Error,
+}
+
+impl Severity {
+    /// The name used in reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Notice => "notice",
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        }
+    }
+
+    /// The severity with this report name, as [`Severity::as_str`] writes it.
+    pub fn from_id(id: &str) -> Option<Severity> {
+        [Severity::Notice, Severity::Warning, Severity::Error]
+            .into_iter()
+            .find(|s| s.as_str() == id)
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
 
 /// A rule a finding breaks: one of the built-in rules, or the rule of a statement that the rules
 /// data requires (`[[required_statement]]`, such as `amazon-statement-missing`).
