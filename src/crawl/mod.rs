@@ -1,13 +1,12 @@
 //! Site-wide crawls that feed the one audit core: every fetched HTML page goes through the same
 //! [`Auditor`] as `affcheck check`, with cloaked links resolved by the same
-//! [`Redirects`](crate::fetch::redirects::Redirects), and every outcome becomes a
-//! [`sink::Event`](crate::sink::Event) for the same sink chain, so a crawl writes every report
-//! format.
+//! [`Redirects`], and every outcome becomes a
+//! [`sink::Event`] for the same sink chain, so a crawl writes every report format.
 //!
-//! The crawl runs on a Tokio runtime. One loop owns the [`frontier`], the visited set, the
-//! `--state` [`journal`] and the sink; tasks ([`task`]) fetch pages and sitemaps concurrently,
-//! parse and audit them on a fixed pool of audit threads (never on the async workers), and hand their outcome
-//! back to the loop, which records it in the journal, passes the event on and admits newly found
+//! The crawl runs on a Tokio runtime. One loop owns the frontier (`frontier.rs`), the visited set,
+//! the `--state` [`journal`] and the sink; tasks (`task.rs`) fetch pages and sitemaps concurrently,
+//! parse and audit them on a fixed pool of audit threads (never on the async workers), and hand
+//! their outcome back to the loop, which records it in the journal, passes the event on and admits newly found
 //! links. Fetching is polite (per-host limits, delays, robots.txt, bounded retries) and redirects
 //! are never followed blindly: a page redirect becomes a new frontier entry, and a same-site link
 //! that looks like a cloaked affiliate link is requested without following it, so its `Location`

@@ -214,8 +214,8 @@ impl PhraseMatcher {
         None
     }
 
-    /// A statement written right after a link, in brackets or after a dash ("[[Mug]] (we earn a
-    /// commission if you buy)", "[[Mug]] — we earn a commission on purchases through this link"):
+    /// A statement written right after a link, in brackets or after a dash (`[Mug] (we earn a
+    /// commission if you buy)`, `[Mug] — we earn a commission on purchases through this link`):
     /// the statement and the text it was found in.
     pub fn statement_at_link<'t>(
         &self,
