@@ -77,11 +77,6 @@ impl Auditor {
         &self.rules
     }
 
-    /// The rules, shared.
-    pub fn shared_rules(&self) -> Arc<Ruleset> {
-        self.rules.clone()
-    }
-
     /// The options it audits with.
     pub fn options(&self) -> &AuditOptions {
         &self.options

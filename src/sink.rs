@@ -157,11 +157,6 @@ impl ReportSink {
         self.errors.is_some()
     }
 
-    /// The counts so far.
-    pub fn summary(&self) -> &Summary {
-        &self.summary
-    }
-
     /// Ends every report with the summary (the baseline's counts and `elapsed` filled in) and
     /// returns it.
     pub fn finish(mut self, elapsed: std::time::Duration) -> io::Result<Summary> {

@@ -56,8 +56,8 @@ impl Redirects {
         self.scope.host_in_scope(url.host_str().unwrap_or(""))
     }
 
-    /// Remembers that a same-site URL redirects to `location` (a page fetch saw it).
-    pub fn record(&self, url: &Url, location: Url) {
+    /// Remembers that a same-site URL redirects to `location`.
+    fn record(&self, url: &Url, location: Url) {
         self.known
             .lock()
             .expect("poisoned")
