@@ -22,6 +22,8 @@ struct Reply {
     body: Vec<u8>,
     /// Wait this long before answering (for time-outs).
     delay: Duration,
+    /// Send the body one byte at a time with this pause between bytes (a server that drips).
+    drip: Option<Duration>,
 }
 
 impl Reply {
@@ -31,6 +33,7 @@ impl Reply {
             headers: vec![("Content-Type".into(), content_type.into())],
             body: body.into(),
             delay: Duration::ZERO,
+            drip: None,
         }
     }
 
@@ -44,6 +47,7 @@ impl Reply {
             headers: vec![("Location".into(), location.into())],
             body: Vec::new(),
             delay: Duration::ZERO,
+            drip: None,
         }
     }
 }
@@ -138,7 +142,23 @@ fn serve(mut stream: TcpStream, routes: &HashMap<String, Reply>) {
         reply.body.len()
     ));
     let _ = stream.write_all(head.as_bytes());
-    let _ = stream.write_all(&reply.body);
+    match reply.drip {
+        None => {
+            let _ = stream.write_all(&reply.body);
+        }
+        Some(pause) => {
+            for byte in &reply.body {
+                if stream
+                    .write_all(&[*byte])
+                    .and_then(|()| stream.flush())
+                    .is_err()
+                {
+                    return;
+                }
+                std::thread::sleep(pause);
+            }
+        }
+    }
     let _ = stream.flush();
 }
 
@@ -239,6 +259,31 @@ fn slow_server_hits_the_timeout() {
         "took {:?}",
         started.elapsed()
     );
+}
+
+/// `--timeout` bounds the whole request, body included: a server that answers at once and then
+/// drips its page a byte at a time cannot keep `check` busy.
+#[test]
+fn a_dripping_server_is_cut_off_at_the_timeout() {
+    let mut drip = Reply::html(page("utf-8", "<p>Every byte takes its time.</p>"));
+    drip.drip = Some(Duration::from_millis(300));
+    let server = Server::start(&[("/drip.html", drip)]);
+    let url = server.url("/drip.html");
+
+    let started = Instant::now();
+    let run = run(&mut check([url.as_str(), "--timeout", "2"]));
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        started.elapsed() < Duration::from_secs(6),
+        "took {:?}: the body kept the request alive past --timeout",
+        started.elapsed()
+    );
+    let line = run
+        .stderr_lines()
+        .into_iter()
+        .find(|l| l.contains(url.as_str()))
+        .unwrap_or_else(|| panic!("no line names {url}:\n{}", run.stderr));
+    assert!(line.contains("--timeout"), "{line}");
 }
 
 #[test]

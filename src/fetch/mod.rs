@@ -267,7 +267,10 @@ impl Fetcher {
             }
             request = request.headers(map);
         }
-        let mut response = request.send().await.map_err(|e| describe(&e))?;
+        let mut response = request
+            .send()
+            .await
+            .map_err(|e| describe(&e, self.config.timeout))?;
         let status = response.status().as_u16();
         let headers = response.headers();
         let location = headers
@@ -297,7 +300,11 @@ impl Fetcher {
                 ));
             }
             let mut body = Vec::new();
-            while let Some(chunk) = response.chunk().await.map_err(|e| describe(&e))? {
+            while let Some(chunk) = response
+                .chunk()
+                .await
+                .map_err(|e| describe(&e, self.config.timeout))?
+            {
                 if body.len() as u64 + chunk.len() as u64 > max {
                     return Err((
                         format!(
@@ -345,9 +352,12 @@ fn host_key(url: &Url) -> String {
 }
 
 /// A readable cause, and whether retrying may help (connection problems and timeouts).
-fn describe(e: &reqwest::Error) -> (String, bool) {
+fn describe(e: &reqwest::Error, timeout: Duration) -> (String, bool) {
     let mut message = if e.is_timeout() {
-        "timed out".to_string()
+        format!(
+            "timed out after {} s (the whole request: connect, headers and body); raise --timeout if the server is that slow",
+            timeout.as_secs()
+        )
     } else if e.is_connect() {
         "cannot connect".to_string()
     } else if e.is_body() || e.is_decode() {
