@@ -1042,6 +1042,40 @@ fn extra_headers_go_to_the_start_host_only() {
     }
 }
 
+/// Headers are scoped to the exact origin of the start URL: another port on the same host is in
+/// the crawl's scope (it is the same host) but is another origin, and never gets the secret.
+#[test]
+fn extra_headers_do_not_reach_another_port_of_the_start_host() {
+    let site = Site::start();
+    let other = Site::start();
+    let elsewhere = other.url("/elsewhere");
+    site.page("/", &links(&[elsewhere.as_str()]));
+    other.page("/elsewhere", "<p>Same host, other port.</p>");
+    let dir = TempDir::new("headers-port");
+    let out = crawl_site(
+        &dir,
+        &[&site.url("/"), "--header", "Authorization: Bearer s3cret"],
+    );
+    assert_eq!(out.run.code, Some(0), "{}", out.dump());
+    assert_eq!(other.count("/elsewhere"), 1, "{:#?}", other.hits());
+    for h in other.hits() {
+        assert!(
+            h.headers.get("authorization").is_none(),
+            "the secret leaked to port {}: {} {}",
+            other.port(),
+            h.host,
+            h.path
+        );
+    }
+    assert!(
+        site.hits()
+            .iter()
+            .all(|h| h.headers.get("authorization").is_some()),
+        "{:#?}",
+        site.hits()
+    );
+}
+
 // ---------------------------------------------------------------------------------------------
 // 12. Resume
 

@@ -109,7 +109,9 @@ pub struct CrawlArgs {
     #[arg(long, value_name = "TEXT")]
     user_agent: Option<String>,
 
-    /// Send this header ('Name: value') to the start hosts only, never to other hosts; repeatable.
+    /// Send this header ('Name: value') only to the exact origins (scheme, host, port) of the start
+    /// URLs and their www. twins: never to other hosts or ports, nor over http for an https start;
+    /// repeatable.
     #[arg(long, value_name = "HEADER")]
     header: Vec<String>,
 

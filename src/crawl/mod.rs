@@ -62,7 +62,7 @@ pub struct CrawlOptions {
     pub exclude: Vec<Regex>,
     /// Crawl what robots.txt forbids.
     pub ignore_robots: bool,
-    /// HTTP behaviour. `header_hosts` is filled in from the start URLs.
+    /// HTTP behaviour. `header_origins` is filled in from the start URLs.
     pub fetch: FetchConfig,
     /// Pages parsed and audited at once (CPU-bound work); the number of CPUs by default.
     pub cpu_threads: usize,
@@ -141,15 +141,23 @@ pub fn crawl(
         .chain(options.sitemaps.iter())
         .cloned()
         .collect();
-    let mut header_hosts = Vec::new();
+    // Custom headers (credentials) go to the exact origins of the start URLs and their www.
+    // twins: not to another port, not over plain http for an https start.
+    let mut header_origins = Vec::new();
     for u in &starts {
-        if let Some(h) = u.host_str() {
-            let bare = h.strip_prefix("www.").unwrap_or(h).to_string();
-            header_hosts.push(format!("www.{bare}"));
-            header_hosts.push(bare);
+        header_origins.push(u.origin().ascii_serialization());
+        if let Some(h) = u.domain() {
+            let twin = match h.strip_prefix("www.") {
+                Some(bare) => bare.to_string(),
+                None => format!("www.{h}"),
+            };
+            let mut t = u.clone();
+            if t.set_host(Some(&twin)).is_ok() {
+                header_origins.push(t.origin().ascii_serialization());
+            }
         }
     }
-    options.fetch.header_hosts = header_hosts;
+    options.fetch.header_origins = header_origins;
     // The async workers only move bytes (and do TLS); parsing and auditing run on the audit
     // threads, one per core.
     let runtime = tokio::runtime::Builder::new_multi_thread()

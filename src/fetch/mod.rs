@@ -48,10 +48,12 @@ pub struct FetchConfig {
     pub max_wait: Duration,
     /// The `User-Agent` header.
     pub user_agent: String,
-    /// Extra headers, sent only to `header_hosts`.
+    /// Extra headers (credentials, tokens), sent only to `header_origins`.
     pub headers: Vec<(HeaderName, HeaderValue)>,
-    /// Hosts (lower case) that receive `headers`.
-    pub header_hosts: Vec<String>,
+    /// The exact origins (`scheme://host:port`, as [`url::Origin::ascii_serialization`] writes
+    /// them) that receive `headers`: another port of the same host does not, nor `http://` for an
+    /// `https://` origin.
+    pub header_origins: Vec<String>,
 }
 
 impl FetchConfig {
@@ -70,7 +72,7 @@ impl FetchConfig {
             max_wait: Duration::from_secs(60),
             user_agent: USER_AGENT.to_string(),
             headers: Vec::new(),
-            header_hosts: Vec::new(),
+            header_origins: Vec::new(),
         }
     }
 }
@@ -259,8 +261,12 @@ impl Fetcher {
                 Want::Any => "*/*",
             },
         );
-        let host = url.host_str().unwrap_or("").to_ascii_lowercase();
-        if self.config.header_hosts.contains(&host) {
+        if !self.config.headers.is_empty()
+            && self
+                .config
+                .header_origins
+                .contains(&url.origin().ascii_serialization())
+        {
             let mut map = HeaderMap::new();
             for (k, v) in &self.config.headers {
                 map.append(k.clone(), v.clone());
