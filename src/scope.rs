@@ -94,7 +94,8 @@ fn bare(host: &str) -> &str {
 
 impl Scope {
     /// A scope around the hosts of `starts`: each host and its `www.` twin, or with `subdomains`
-    /// every host below the same registrable domain (from the public-suffix list). `include` and
+    /// every host below the same registrable domain (from the public-suffix list; an IP address
+    /// stays just itself). `include` and
     /// `exclude` filter URLs by regular expression; an URL must match one `include` (when any are
     /// given) and no `exclude`.
     pub fn new(starts: &[Url], subdomains: bool, include: Vec<Regex>, exclude: Vec<Regex>) -> Self {
@@ -107,8 +108,14 @@ impl Scope {
         hosts.dedup();
         let mut domains = Vec::new();
         if subdomains {
-            for h in &hosts {
-                let d = psl::domain_str(h).unwrap_or(h).to_string();
+            // An IP address has no subdomains: `127.0.0.1` is not below a "domain" `0.1`.
+            let names = starts
+                .iter()
+                .filter(|u| matches!(u.host(), Some(url::Host::Domain(_))))
+                .filter_map(|u| u.host_str())
+                .map(|h| bare(&h.to_ascii_lowercase()).to_string());
+            for h in names {
+                let d = psl::domain_str(&h).unwrap_or(&h).to_string();
                 domains.push(d);
             }
             domains.sort();
@@ -245,5 +252,19 @@ mod tests {
         );
         let long = format!("https://e.com/blog/{}", "x".repeat(2000));
         assert!(s.admits(&Url::parse(&long).unwrap()).is_err());
+    }
+
+    #[test]
+    fn an_ip_address_start_has_no_subdomains() {
+        let start = Url::parse("http://127.0.0.1:8080/").unwrap();
+        let scope = Scope::new(&[start], true, Vec::new(), Vec::new());
+        assert!(scope.host_in_scope("127.0.0.1"));
+        for other in ["10.0.0.1", "192.168.0.1", "1.0.1", "0.1"] {
+            assert!(!scope.host_in_scope(other), "{other} is not the site");
+        }
+        let named = Url::parse("https://www.blog.example.co.uk/").unwrap();
+        let scope = Scope::new(&[named], true, Vec::new(), Vec::new());
+        assert!(scope.host_in_scope("shop.example.co.uk"));
+        assert!(!scope.host_in_scope("other.co.uk"));
     }
 }
