@@ -970,6 +970,16 @@ fn non_html_is_skipped_and_latin1_pages_are_decoded() {
         "summary: {}",
         out.run.stderr
     );
+    // The page that was not audited is named, with why.
+    let file = site.url("/file");
+    assert!(
+        out.run
+            .stderr
+            .lines()
+            .any(|l| l.contains(&file) && l.contains("skipped: not HTML")),
+        "{}",
+        out.run.stderr
+    );
 }
 
 // ---------------------------------------------------------------------------------------------

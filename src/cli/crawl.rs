@@ -181,6 +181,9 @@ impl Sink for CrawlConsole {
         match &event {
             Event::Progress(p) if !self.quiet => self.progress(p),
             Event::Note(note) if !self.quiet => self.say(note),
+            Event::NotAudited(n) if n.skipped && !self.quiet => {
+                self.say(&format!("note: {}: skipped: {}", n.page, n.reason));
+            }
             // With an errors file the list is there; an unreachable robots.txt (the whole site off
             // limits) is still worth a line.
             Event::Failed(f)
