@@ -275,6 +275,7 @@ fn a_damaged_gzip_member_is_reported_with_its_offset_and_the_rest_is_read() {
         ]
     );
     assert!(err.contains("3 pages (0 skipped, 1 failed)"), "{err}");
+    assert!(err.contains("WARC records, 1 damaged"), "{err}");
 
     // Cut off in the middle of the last member.
     std::fs::write(&file, &data[..offsets[3] as usize + 40]).unwrap();

@@ -3,6 +3,7 @@
 
 use std::io::{self, Read};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use super::HTTP_HEADER_ALLOWANCE;
 use super::error::RecordError;
@@ -80,6 +81,9 @@ pub fn run(
 ) -> io::Result<RunStats> {
     let threads = options.threads.max(1);
     let max_block = options.max_page_bytes.saturating_add(HTTP_HEADER_ALLOWANCE);
+    // Counted where records are framed (the producer thread), not guessed from the events.
+    let damaged_records = AtomicUsize::new(0);
+    let damaged_records = &damaged_records;
     // Reading and decompressing happen on the pipeline's producer thread, record by record.
     let jobs = inputs
         .iter()
@@ -98,7 +102,10 @@ pub fn run(
                         r.headers.target_uri(),
                         NotAudited::RecordType(r.headers.warc_type()),
                     )),
-                    Err(error) => Job::Done(damaged(&file, &error)),
+                    Err(error) => {
+                        damaged_records.fetch_add(1, Ordering::Relaxed);
+                        Job::Done(damaged(&file, &error))
+                    }
                 };
                 Some(job)
             }))
@@ -123,16 +130,15 @@ pub fn run(
             }
         },
         |event| {
-            match &event {
-                Event::Audited(_) | Event::NotAudited(_) => stats.records += 1,
-                Event::Failed(f) if f.status.is_none() && f.attempts == 0 => stats.damaged += 1,
-                _ => {}
+            if matches!(event, Event::Audited(_) | Event::NotAudited(_)) {
+                stats.records += 1;
             }
             if result.is_ok() {
                 result = sink.event(event);
             }
         },
     );
+    stats.damaged = damaged_records.load(Ordering::Relaxed);
     result.map(|()| stats)
 }
 
@@ -151,7 +157,7 @@ fn not_audited(uri: Option<&str>, reason: NotAudited) -> Event {
     })
 }
 
-/// A damaged record; `attempts` 0 marks it as a record, not a file (see [`RunStats::damaged`]).
+/// A damaged record.
 fn damaged(file: &str, error: &RecordError) -> Event {
     let what = if error.is_fatal() {
         "the rest of the file is not read"
@@ -162,7 +168,7 @@ fn damaged(file: &str, error: &RecordError) -> Event {
         target: file.to_string(),
         message: format!("{file}: {error}; {what}"),
         status: None,
-        attempts: 0,
+        attempts: 1,
     })
 }
 
