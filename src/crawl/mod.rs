@@ -166,10 +166,7 @@ pub fn crawl(
         .build()
         .map_err(|e| CrawlError::Client(format!("cannot start the async runtime: {e}")))?;
     let agent = robots::agent_token(&options.fetch.user_agent).to_string();
-    let fetcher = {
-        let _guard = runtime.enter();
-        Arc::new(Fetcher::new(options.fetch.clone()).map_err(CrawlError::Client)?)
-    };
+    let fetcher = Arc::new(Fetcher::new(options.fetch.clone()).map_err(CrawlError::Client)?);
     let robots = Arc::new(RobotsCache::default());
     let scope = Scope::new(
         &scope_urls,

@@ -92,11 +92,7 @@ impl Web {
             .enable_all()
             .build()
             .map_err(|e| format!("cannot start the async runtime: {e}"))?;
-        // The client's connection pool belongs to the runtime it is first used on.
-        let fetcher = {
-            let _guard = runtime.enter();
-            Fetcher::new(config.clone())?
-        };
+        let fetcher = Fetcher::new(config.clone())?;
         Ok(Web {
             runtime,
             fetcher: Arc::new(fetcher),
