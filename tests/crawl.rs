@@ -11,90 +11,12 @@ use std::process::Child;
 use std::time::{Duration, Instant};
 
 use crawl_support::{
-    AMAZON, Csv, DISCLOSURE, ERRORS_HEADER, REPORT_HEADER, Reply, Run, Site, TempDir, args, crawl,
-    gzip, links, page, sitemap_index, spawn, urlset,
+    AMAZON, Csv, DISCLOSURE, REPORT_HEADER, Reply, Site, TempDir, args, crawl, crawl_site, gzip,
+    links, page, sitemap_index, spawn, undisclosed_body, urlset,
 };
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
-
-/// A crawl run with its report and errors files read back.
-struct Outcome {
-    run: Run,
-    report: Csv,
-    errors: Csv,
-}
-
-/// Runs `affcheck crawl ARGS… --output R --errors E` with fresh files in `dir`.
-fn crawl_site(dir: &TempDir, list: &[&str]) -> Outcome {
-    let n = dir_counter();
-    let report = dir.path(&format!("report-{n}.csv"));
-    let errors = dir.path(&format!("errors-{n}.csv"));
-    let mut a = args(list);
-    a.extend([
-        "--output".to_string(),
-        report.display().to_string(),
-        "--errors".to_string(),
-        errors.display().to_string(),
-    ]);
-    let run = crawl(dir, &a);
-    for f in [&report, &errors] {
-        assert!(
-            f.is_file(),
-            "{} was not written (exit {:?}); stderr:\n{}",
-            f.display(),
-            run.code,
-            run.stderr
-        );
-    }
-    Outcome {
-        report: Csv::read(&report),
-        errors: Csv::read(&errors),
-        run,
-    }
-}
-
-fn dir_counter() -> usize {
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    static N: AtomicUsize = AtomicUsize::new(0);
-    N.fetch_add(1, Ordering::SeqCst)
-}
-
-impl Outcome {
-    /// Pages with an `undisclosed` row.
-    fn undisclosed_pages(&self) -> BTreeSet<String> {
-        self.report
-            .rows_where("rule", "undisclosed")
-            .iter()
-            .map(|r| r["page_url"].clone())
-            .collect()
-    }
-
-    /// Context for assertion messages.
-    fn dump(&self) -> String {
-        format!(
-            "exit {:?}\nstderr:\n{}\nreport: {:#?}\nerrors: {:#?}",
-            self.run.code, self.run.stderr, self.report.rows, self.errors.rows
-        )
-    }
-
-    fn assert_no_errors(&self) {
-        assert_eq!(self.errors.header_line(), ERRORS_HEADER);
-        assert!(
-            self.errors.rows.is_empty(),
-            "unexpected errors: {}",
-            self.dump()
-        );
-    }
-}
-
-/// A page body with an undisclosed Amazon link and further `hrefs`.
-fn undisclosed_body(hrefs: &[&str]) -> String {
-    format!(
-        "<p>These shoes are great.</p>\n<p><a href=\"{AMAZON}\">Buy the shoes</a></p>\n{}",
-        links(hrefs)
-    )
-}
 
 /// Set of strings from string slices.
 fn set(items: &[String]) -> BTreeSet<String> {

@@ -157,6 +157,10 @@ pub(super) fn link_positions(page: &Page) -> Vec<Option<LinkPosition>> {
     out
 }
 
+/// How far either side of a link (in bytes) its label is looked for: far more than any label, a
+/// list intro included ("Products in this video (affiliate links): …" before a long list).
+const LABEL_WINDOW: usize = 2048;
+
 /// A label that discloses this one link: "(paid link)" in or right beside it, or a marker that a
 /// visible legend explains.
 pub(super) fn label_at_link(
@@ -173,8 +177,18 @@ pub(super) fn label_at_link(
     let phrases = rules.phrases();
     let (before, after) = match position {
         Some(p) if page.blocks[p.block].visibility == Visibility::Visible => {
+            // A label sits beside its link; a window keeps a block of thousands of links from
+            // costing links × block length.
             let text = &page.blocks[p.block].text;
-            (&text[..p.start], &text[p.end..])
+            let mut from = p.start.saturating_sub(LABEL_WINDOW);
+            while !text.is_char_boundary(from) {
+                from -= 1;
+            }
+            let mut to = p.end.saturating_add(LABEL_WINDOW).min(text.len());
+            while !text.is_char_boundary(to) {
+                to += 1;
+            }
+            (&text[from..p.start], &text[p.end..to])
         }
         _ => ("", ""),
     };

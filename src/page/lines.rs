@@ -1,6 +1,8 @@
 //! Source lines of links: the line a multi-line `<a …>` tag starts on, from the line html5ever
 //! reports (where the tag ends).
 
+use rustc_hash::FxHashMap;
+
 use super::Page;
 
 /// html5ever reports the line where a start tag *ends*; a tag spread over several lines
@@ -42,16 +44,17 @@ pub(super) fn fix_tag_start_lines(text: &str, page: &mut Page) {
         let end = starts.get(i + 1).map_or(text.len(), |e| e - 1);
         &text[starts[i]..end]
     };
+    // Each line is scanned once however many links it holds: a page on one long line with
+    // thousands of links would otherwise cost lines × links.
+    let mut memo: FxHashMap<u32, bool> = FxHashMap::default();
+    let mut opens = |n: u32| *memo.entry(n).or_insert_with(|| opens_link(line_text(n)));
     for link in &mut page.links {
         let n = link.line;
-        if n == 0 || n as usize > starts.len() || opens_link(line_text(n)) {
+        if n == 0 || n as usize > starts.len() || opens(n) {
             continue;
         }
         // A tag rarely spans more than a few lines; look back a bounded distance.
-        if let Some(start) = (n.saturating_sub(50).max(1)..n)
-            .rev()
-            .find(|&k| opens_link(line_text(k)))
-        {
+        if let Some(start) = (n.saturating_sub(50).max(1)..n).rev().find(|&k| opens(k)) {
             link.line = start;
         }
     }

@@ -6,11 +6,13 @@
 //! numbers. Nothing inside comments, `<script>`, `<style>`, `<template>` and similar elements is text
 //! or a link.
 //!
-//! [`parse`] runs the parts in turn: `sink` records source lines while html5ever builds the tree,
+//! [`parse`] runs the parts in turn: `sink` records source lines while html5ever builds the tree
+//! (behind `depth`, which caps how deeply elements nest),
 //! `visibility` reads the page's hiding rules, `walk` builds blocks and links (handing head elements
 //! to `facts`), and `lines` moves each link to the line its tag starts on. `dom` reads attributes
 //! and element text for all of them.
 
+mod depth;
 mod dom;
 mod facts;
 mod lines;
@@ -18,7 +20,6 @@ mod sink;
 mod visibility;
 mod walk;
 
-use html5ever::tendril::TendrilSink;
 use url::Url;
 
 use crate::document::Document;
@@ -132,13 +133,19 @@ pub struct Page {
     /// JSON-LD `WebSite` / `Organization` / `publisher` name, the `<title>` part after a
     /// separator ("… | Trusted Reviews") and the host's registrable name (`trustedreviews`).
     pub site_names: SiteNames,
+    /// How many elements sat deeper than 512 levels and were closed at once, their content
+    /// following them, as browsers build such markup (0 on every ordinary page).
+    pub flattened: usize,
 }
 
 /// Parses a document into a [`Page`].
 pub fn parse(doc: &Document, rules: &Ruleset) -> Page {
     let decoded = doc.decode();
-    let (html, tag_lines) = html5ever::parse_document(sink::LineSink::new(), Default::default())
-        .one(decoded.text.as_ref());
+    let depth::Parsed {
+        html,
+        lines: tag_lines,
+        flattened,
+    } = depth::parse(decoded.text.as_ref());
     let hiding = visibility::Hiding::new(&html, rules);
     let page = Page {
         display: doc.display.clone(),
@@ -150,6 +157,7 @@ pub fn parse(doc: &Document, rules: &Ruleset) -> Page {
         rel_next: Vec::new(),
         lang: None,
         site_names: SiteNames::new(),
+        flattened,
     };
     let mut page = walk::walk(&html, &tag_lines, rules, hiding, page);
     facts::add_host_name(&mut page);

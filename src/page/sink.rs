@@ -11,7 +11,7 @@ use std::cell::{Cell, RefCell};
 use ego_tree::NodeId;
 use html5ever::tendril::StrTendril;
 use html5ever::tree_builder::{ElementFlags, NodeOrText, QuirksMode, TreeSink};
-use html5ever::{Attribute, QualName, local_name};
+use html5ever::{Attribute, LocalName, QualName, local_name, ns};
 use scraper::{Html, HtmlTreeSink};
 
 /// Builds an [`Html`] and a map from element to source line for links, areas and scripts.
@@ -19,6 +19,20 @@ pub(crate) struct LineSink {
     inner: HtmlTreeSink,
     line: Cell<u64>,
     lines: RefCell<FxHashMap<NodeId, u32>>,
+    /// How many elements were created so far.
+    created: Cell<u64>,
+    /// The element created last.
+    last: RefCell<Option<Created>>,
+}
+
+/// An element as created, for the depth limit in front of the tree builder.
+pub(crate) struct Created {
+    pub(crate) id: NodeId,
+    pub(crate) name: LocalName,
+    /// Whether it is in the HTML namespace.
+    pub(crate) html: bool,
+    /// Whether it is a void HTML element (`<br>`, `<img>`, …), never on the stack of open elements.
+    pub(crate) void: bool,
 }
 
 impl LineSink {
@@ -27,8 +41,58 @@ impl LineSink {
             inner: HtmlTreeSink::new(Html::new_document()),
             line: Cell::new(1),
             lines: RefCell::new(FxHashMap::default()),
+            created: Cell::new(0),
+            last: RefCell::new(None),
         }
     }
+
+    /// The tree and the recorded lines (what [`TreeSink::finish`] returns).
+    pub(crate) fn finish_tree(self) -> (Html, FxHashMap<NodeId, u32>) {
+        self.finish()
+    }
+
+    /// How many elements were created so far.
+    pub(crate) fn created(&self) -> u64 {
+        self.created.get()
+    }
+
+    /// The element created last.
+    pub(crate) fn last_element(&self) -> std::cell::Ref<'_, Option<Created>> {
+        self.last.borrow()
+    }
+
+    /// Whether `id` has at least `depth` ancestors (the document counts); walks at most `depth`.
+    pub(crate) fn depth_reaches(&self, id: NodeId, depth: u32) -> bool {
+        let html = self.inner.0.borrow();
+        html.tree
+            .get(id)
+            .is_some_and(|n| n.ancestors().take(depth as usize).count() == depth as usize)
+    }
+}
+
+/// HTML elements with no content and no end tag.
+fn is_void(name: &LocalName) -> bool {
+    matches!(
+        *name,
+        local_name!("area")
+            | local_name!("base")
+            | local_name!("basefont")
+            | local_name!("bgsound")
+            | local_name!("br")
+            | local_name!("col")
+            | local_name!("embed")
+            | local_name!("frame")
+            | local_name!("hr")
+            | local_name!("img")
+            | local_name!("input")
+            | local_name!("keygen")
+            | local_name!("link")
+            | local_name!("meta")
+            | local_name!("param")
+            | local_name!("source")
+            | local_name!("track")
+            | local_name!("wbr")
+    )
 }
 
 impl TreeSink for LineSink {
@@ -49,7 +113,16 @@ impl TreeSink for LineSink {
             name.local,
             local_name!("a") | local_name!("area") | local_name!("script")
         );
+        let html = name.ns == ns!(html);
+        let local = name.local.clone();
         let id = self.inner.create_element(name, attrs, flags);
+        self.created.set(self.created.get() + 1);
+        *self.last.borrow_mut() = Some(Created {
+            id,
+            void: html && is_void(&local),
+            name: local,
+            html,
+        });
         if record {
             let line = u32::try_from(self.line.get()).unwrap_or(u32::MAX);
             self.lines.borrow_mut().insert(id, line);

@@ -3,7 +3,7 @@
 //! readers and throw-away folders.
 #![allow(dead_code)]
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::ffi::OsStr;
 use std::io::Write;
 use std::net::SocketAddr;
@@ -434,4 +434,85 @@ pub fn crawl(dir: &TempDir, args: &[String]) -> Run {
 /// Owned argument list from string slices.
 pub fn args(list: &[&str]) -> Vec<String> {
     list.iter().map(|s| s.to_string()).collect()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Outcomes
+
+/// A crawl run with its report and errors files read back.
+pub struct Outcome {
+    pub run: Run,
+    pub report: Csv,
+    pub errors: Csv,
+}
+
+/// Runs `affcheck crawl ARGS… --output R --errors E` with fresh files in `dir`.
+pub fn crawl_site(dir: &TempDir, list: &[&str]) -> Outcome {
+    let n = dir_counter();
+    let report = dir.path(&format!("report-{n}.csv"));
+    let errors = dir.path(&format!("errors-{n}.csv"));
+    let mut a = args(list);
+    a.extend([
+        "--output".to_string(),
+        report.display().to_string(),
+        "--errors".to_string(),
+        errors.display().to_string(),
+    ]);
+    let run = crawl(dir, &a);
+    for f in [&report, &errors] {
+        assert!(
+            f.is_file(),
+            "{} was not written (exit {:?}); stderr:\n{}",
+            f.display(),
+            run.code,
+            run.stderr
+        );
+    }
+    Outcome {
+        report: Csv::read(&report),
+        errors: Csv::read(&errors),
+        run,
+    }
+}
+
+fn dir_counter() -> usize {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static N: AtomicUsize = AtomicUsize::new(0);
+    N.fetch_add(1, Ordering::SeqCst)
+}
+
+impl Outcome {
+    /// Pages with an `undisclosed` row.
+    pub fn undisclosed_pages(&self) -> BTreeSet<String> {
+        self.report
+            .rows_where("rule", "undisclosed")
+            .iter()
+            .map(|r| r["page_url"].clone())
+            .collect()
+    }
+
+    /// Context for assertion messages.
+    pub fn dump(&self) -> String {
+        format!(
+            "exit {:?}\nstderr:\n{}\nreport: {:#?}\nerrors: {:#?}",
+            self.run.code, self.run.stderr, self.report.rows, self.errors.rows
+        )
+    }
+
+    pub fn assert_no_errors(&self) {
+        assert_eq!(self.errors.header_line(), ERRORS_HEADER);
+        assert!(
+            self.errors.rows.is_empty(),
+            "unexpected errors: {}",
+            self.dump()
+        );
+    }
+}
+
+/// A page body with an undisclosed Amazon link and further `hrefs`.
+pub fn undisclosed_body(hrefs: &[&str]) -> String {
+    format!(
+        "<p>These shoes are great.</p>\n<p><a href=\"{AMAZON}\">Buy the shoes</a></p>\n{}",
+        links(hrefs)
+    )
 }

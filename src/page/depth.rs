@@ -1,0 +1,292 @@
+//! Parsing with a cap on element nesting, so that hostile markup cannot make a parse quadratic.
+//!
+//! html5ever's tree builder rescans its stack of open elements for many start tags ("is a `<p>` in
+//! button scope?"), so a page of N nested `<div>`s costs O(N²): 100,000 of them took a minute.
+//! Browsers cap the tree instead: Chromium attaches an element that would sit deeper than 512
+//! levels to its parent's parent, so the tree never grows deeper. [`DepthLimit`] does the same
+//! between the tokenizer and the tree builder: a start tag whose element lands at depth
+//! [`MAX_DEPTH`] is closed again at once (its content then follows it as siblings, as in
+//! Chromium), and the page's own end tag for it is dropped later. The tree builder's stack so stays
+//! at most about [`MAX_DEPTH`] deep and every scan is bounded. Pages that nest less deeply, which
+//! is every real page, parse exactly as before.
+
+use std::cell::{Cell, RefCell};
+
+use html5ever::tendril::StrTendril;
+use html5ever::tokenizer::{
+    BufferQueue, EndTag, StartTag, Tag, TagToken, Token, TokenSink, TokenSinkResult, Tokenizer,
+};
+use html5ever::tree_builder::TreeBuilder;
+use html5ever::{LocalName, ParseOpts, TokenizerResult, local_name};
+use rustc_hash::FxHashMap;
+
+use super::sink::LineSink;
+
+/// The deepest an element may sit in the tree (the document is depth 0), as in Chromium.
+pub(crate) const MAX_DEPTH: u32 = 512;
+
+/// What [`parse`] returns: the tree and source lines from [`LineSink`], and how many elements were
+/// flattened because they sat deeper than [`MAX_DEPTH`].
+pub(crate) struct Parsed {
+    pub(crate) html: scraper::Html,
+    pub(crate) lines: FxHashMap<ego_tree::NodeId, u32>,
+    pub(crate) flattened: usize,
+}
+
+/// Parses `text` as an HTML document with element depth capped at [`MAX_DEPTH`].
+pub(crate) fn parse(text: &str) -> Parsed {
+    let opts = ParseOpts::default();
+    let builder = TreeBuilder::new(LineSink::new(), opts.tree_builder);
+    let tokenizer = Tokenizer::new(DepthLimit::new(builder), opts.tokenizer);
+    let input = BufferQueue::default();
+    input.push_back(StrTendril::from_slice(text));
+    // Scripts are not run and the encoding is already decided, so those pauses are resumed.
+    while !matches!(tokenizer.feed(&input), TokenizerResult::Done) {}
+    tokenizer.end();
+    let flattened = tokenizer.sink.flattened.get();
+    let (html, lines) = tokenizer.sink.inner.sink.finish_tree();
+    Parsed {
+        html,
+        lines,
+        flattened,
+    }
+}
+
+/// A token sink in front of the tree builder that closes elements nested too deeply.
+struct DepthLimit {
+    inner: TreeBuilder<ego_tree::NodeId, LineSink>,
+    /// Names of the elements closed early, innermost last, whose own end tags are still to come.
+    closed_early: RefCell<Vec<LocalName>>,
+    /// How many of each name `closed_early` holds, so an end tag finds out in O(1) whether it
+    /// belongs to one of them.
+    counts: RefCell<FxHashMap<LocalName, usize>>,
+    flattened: Cell<usize>,
+}
+
+impl DepthLimit {
+    fn new(inner: TreeBuilder<ego_tree::NodeId, LineSink>) -> Self {
+        DepthLimit {
+            inner,
+            closed_early: RefCell::new(Vec::new()),
+            counts: RefCell::new(FxHashMap::default()),
+            flattened: Cell::new(0),
+        }
+    }
+
+    /// Whether an end tag named `name` closes an element closed early; if so it is consumed.
+    fn consume_end_tag(&self, name: &LocalName) -> bool {
+        let mut counts = self.counts.borrow_mut();
+        if counts.get(name).is_none_or(|&n| n == 0) {
+            return false;
+        }
+        // The end tag closes the innermost early-closed element of that name and, as a browser
+        // would, every early-closed element opened inside it.
+        let mut stack = self.closed_early.borrow_mut();
+        while let Some(top) = stack.pop() {
+            if let Some(n) = counts.get_mut(&top) {
+                *n -= 1;
+            }
+            if top == *name {
+                break;
+            }
+        }
+        true
+    }
+}
+
+/// Elements never closed early: the tokenizer or the insertion mode changes when they open (raw
+/// text, tables, selects, templates, foreign content, the document's own elements), and `<a>`,
+/// whose text must stay link text. None of them can pile up on the stack by themselves.
+fn keeps_nesting(name: &LocalName) -> bool {
+    matches!(
+        *name,
+        local_name!("html")
+            | local_name!("head")
+            | local_name!("body")
+            | local_name!("frameset")
+            | local_name!("frame")
+            | local_name!("script")
+            | local_name!("style")
+            | local_name!("textarea")
+            | local_name!("title")
+            | local_name!("xmp")
+            | local_name!("iframe")
+            | local_name!("noembed")
+            | local_name!("noframes")
+            | local_name!("noscript")
+            | local_name!("plaintext")
+            | local_name!("template")
+            | local_name!("table")
+            | local_name!("caption")
+            | local_name!("colgroup")
+            | local_name!("col")
+            | local_name!("tbody")
+            | local_name!("thead")
+            | local_name!("tfoot")
+            | local_name!("tr")
+            | local_name!("td")
+            | local_name!("th")
+            | local_name!("select")
+            | local_name!("option")
+            | local_name!("optgroup")
+            | local_name!("svg")
+            | local_name!("math")
+            | local_name!("a")
+    )
+}
+
+impl TokenSink for DepthLimit {
+    type Handle = ego_tree::NodeId;
+
+    fn process_token(&self, token: Token, line: u64) -> TokenSinkResult<Self::Handle> {
+        let TagToken(tag) = &token else {
+            return self.inner.process_token(token, line);
+        };
+        match tag.kind {
+            EndTag => {
+                if self.consume_end_tag(&tag.name) {
+                    TokenSinkResult::Continue
+                } else {
+                    self.inner.process_token(token, line)
+                }
+            }
+            StartTag => {
+                let name = tag.name.clone();
+                let self_closing = tag.self_closing;
+                let sink = &self.inner.sink;
+                let before = sink.created();
+                let result = self.inner.process_token(token, line);
+                if sink.created() == before || keeps_nesting(&name) {
+                    return result;
+                }
+                // Only the element this very tag opened, while it is still the current node: void
+                // HTML elements and self-closing foreign ones are never on the stack.
+                let deep = sink.last_element().as_ref().is_some_and(|created| {
+                    created.name == name
+                        && !created.void
+                        && (created.html || !self_closing)
+                        && sink.depth_reaches(created.id, MAX_DEPTH)
+                });
+                if deep {
+                    self.flattened.set(self.flattened.get() + 1);
+                    let end = Tag {
+                        kind: EndTag,
+                        name: name.clone(),
+                        self_closing: false,
+                        attrs: Vec::new(),
+                        had_duplicate_attributes: false,
+                    };
+                    let _ = self.inner.process_token(TagToken(end), line);
+                    self.closed_early.borrow_mut().push(name.clone());
+                    *self.counts.borrow_mut().entry(name).or_insert(0) += 1;
+                }
+                result
+            }
+        }
+    }
+
+    fn end(&self) {
+        self.inner.end()
+    }
+
+    fn adjusted_current_node_present_but_not_in_html_namespace(&self) -> bool {
+        self.inner
+            .adjusted_current_node_present_but_not_in_html_namespace()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn depth_of_deepest(html: &scraper::Html) -> usize {
+        html.tree
+            .root()
+            .descendants()
+            .map(|n| n.ancestors().count())
+            .max()
+            .unwrap_or(0)
+    }
+
+    #[test]
+    fn ordinary_nesting_is_left_alone() {
+        let text = format!("{}x{}", "<div>".repeat(400), "</div>".repeat(400));
+        let parsed = parse(&text);
+        assert_eq!(parsed.flattened, 0);
+        // html > body > 400 divs > text
+        assert_eq!(depth_of_deepest(&parsed.html), 403);
+    }
+
+    #[test]
+    fn the_tree_never_grows_deeper_than_the_cap() {
+        let n = 5_000;
+        let text = format!(
+            "{}<p>deep text</p>{}<p>after</p>",
+            "<div><span>".repeat(n),
+            "</span></div>".repeat(n)
+        );
+        let parsed = parse(&text);
+        assert!(parsed.flattened > 0);
+        assert!(depth_of_deepest(&parsed.html) <= MAX_DEPTH as usize + 1);
+        let body_text: String = parsed.html.root_element().text().collect();
+        assert_eq!(body_text, "deep textafter");
+        // The page's own end tags for flattened elements were consumed, so "after" is a child of
+        // <body>, as in a browser.
+        let after = parsed
+            .html
+            .tree
+            .root()
+            .descendants()
+            .find(|n| n.value().as_text().is_some_and(|t| &**t == "after"))
+            .unwrap();
+        assert_eq!(after.ancestors().count(), 4); // p, body, html, document
+    }
+}
+
+#[cfg(test)]
+mod page_tests {
+    use crate::page::{Visibility, test_page as page};
+
+    #[test]
+    fn a_page_nested_far_too_deeply_keeps_its_disclosure_and_links() {
+        let n = 20_000;
+        let html = format!(
+            "{}<p>We earn a commission from links on this page.</p>\
+             <p><a href=\"https://www.amazon.com/dp/B01?tag=x-20\">Buy it</a></p>{}",
+            "<div>".repeat(n),
+            "</div>".repeat(n)
+        );
+        let p = page(&html);
+        assert!(p.flattened >= n - 600, "flattened {}", p.flattened);
+        assert_eq!(p.links.len(), 1);
+        assert_eq!(p.links[0].text, "Buy it");
+        let texts: Vec<&str> = p.blocks.iter().map(|b| b.text.as_str()).collect();
+        assert_eq!(
+            texts,
+            ["We earn a commission from links on this page.", "Buy it"]
+        );
+    }
+
+    #[test]
+    fn content_flattened_under_a_hidden_element_stays_hidden() {
+        let html = format!(
+            "<div style=\"display:none\">{}<a href=\"/go/x\">hidden deal</a></div>\
+             <p><a href=\"/go/y\">seen deal</a></p>",
+            "<span>".repeat(2_000)
+        );
+        let p = page(&html);
+        assert!(p.flattened > 0);
+        let vis: Vec<(&str, Visibility)> = p
+            .links
+            .iter()
+            .map(|l| (l.text.as_str(), l.visibility))
+            .collect();
+        assert_eq!(
+            vis,
+            [
+                ("hidden deal", Visibility::Hidden),
+                ("seen deal", Visibility::Visible)
+            ]
+        );
+    }
+}
