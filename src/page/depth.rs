@@ -165,7 +165,7 @@ impl TokenSink for DepthLimit {
                     created.name == name
                         && !created.void
                         && (created.html || !self_closing)
-                        && sink.depth_reaches(created.id, MAX_DEPTH)
+                        && sink.depth(created.id, MAX_DEPTH) >= MAX_DEPTH
                 });
                 if deep {
                     self.flattened.set(self.flattened.get() + 1);
