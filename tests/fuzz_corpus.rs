@@ -61,7 +61,10 @@ fn warc_corpus_reads_without_panicking() {
             continue;
         };
         let records: Vec<_> = reader.max_block(1 << 20).take(data.len() + 3).collect();
-        assert!(records.len() <= data.len() + 2, "records come out in bounded steps");
+        assert!(
+            records.len() <= data.len() + 2,
+            "records come out in bounded steps"
+        );
         for record in records.into_iter().flatten() {
             if response_document(record, 1 << 20).is_ok() {
                 documents += 1;

@@ -61,6 +61,12 @@ pub struct CheckArgs {
     #[arg(long, value_name = "BYTES")]
     max_page_bytes: Option<u64>,
 
+    /// Follow redirects and cloaked links to internal addresses too (loopback, private and
+    /// link-local networks, cloud metadata). Without it only the hosts of the URLs given may be on
+    /// such addresses.
+    #[arg(long)]
+    allow_private: bool,
+
     /// Print no summary or notes on standard error (errors are still printed).
     #[arg(short, long)]
     quiet: bool,
@@ -107,6 +113,14 @@ pub fn run(args: CheckArgs) -> Result<ExitCode> {
             .unwrap_or(input::DEFAULT_MAX_PAGE_BYTES),
     );
     fetch.retries = args.retries;
+    fetch.allow_private = args.allow_private;
+    fetch.trusted_hosts = targets
+        .iter()
+        .filter_map(|t| match t {
+            Target::Url(u) => u.host_str().map(str::to_string),
+            _ => None,
+        })
+        .collect();
     let reader = Reader::with_fetch(fetch);
     let threads = args
         .jobs

@@ -96,6 +96,12 @@ pub struct CrawlArgs {
     #[arg(long, default_value_t = 3, value_name = "N")]
     retries: u32,
 
+    /// Fetch internal addresses (loopback, private and link-local networks, cloud metadata) for
+    /// any host. Without it only the hosts of the start URLs and --sitemap URLs may be on such
+    /// addresses, so a page, sitemap or redirect cannot steer the crawl into your network.
+    #[arg(long)]
+    allow_private: bool,
+
     /// Crawl only URLs matching this regular expression; repeatable (any may match).
     #[arg(long, value_name = "REGEX")]
     include: Vec<String>,
@@ -289,6 +295,7 @@ pub fn run(args: CrawlArgs) -> Result<ExitCode> {
     fetch.per_host = per_host;
     fetch.delay = Duration::from_millis(args.delay_ms.or(c.delay_ms).unwrap_or(0));
     fetch.retries = args.retries;
+    fetch.allow_private = args.allow_private || c.allow_private.unwrap_or(false);
     fetch.user_agent = args
         .user_agent
         .clone()

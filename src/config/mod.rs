@@ -252,6 +252,9 @@ pub struct CrawlConfig {
     /// `--subdomains`.
     #[serde(default)]
     pub subdomains: Option<bool>,
+    /// `--allow-private`: fetch internal addresses for any host.
+    #[serde(default)]
+    pub allow_private: Option<bool>,
 }
 
 /// `[site]`: facts about the site that the HTML does not carry.

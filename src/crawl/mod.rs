@@ -158,6 +158,12 @@ pub fn crawl(
         }
     }
     options.fetch.header_origins = header_origins;
+    // The hosts the user named may be internal (a staging server, a test server on loopback);
+    // what pages, sitemaps and redirects point to may not (see `fetch::guard`).
+    options.fetch.trusted_hosts = scope_urls
+        .iter()
+        .filter_map(|u| u.host_str().map(str::to_string))
+        .collect();
     // The async workers only move bytes (and do TLS); parsing and auditing run on the audit
     // threads, one per core.
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -325,11 +331,11 @@ impl Crawl<'_> {
                 }
                 self.emit(event)?;
             }
-            // A site may keep its sitemaps on another host; the pages they list are still
-            // filtered by the scope.
+            // Sitemaps are held to the rules of links: a robots.txt naming one on another host
+            // (or another address) must not steer the crawl there.
             for s in robots.sitemaps.clone() {
                 if matches!(s.scheme(), "http" | "https") {
-                    self.queue_sitemap(s);
+                    self.queue_sitemap_from(s, "robots.txt")?;
                 }
             }
         }
@@ -341,6 +347,26 @@ impl Crawl<'_> {
             self.errors += 1;
         }
         self.sink.event(event).map_err(CrawlError::Sink)
+    }
+
+    /// Queues a sitemap that `source` (robots.txt, a sitemap index) names, if it is on the site;
+    /// one elsewhere is reported as not read.
+    fn queue_sitemap_from(&mut self, url: Url, source: &str) -> Result<(), CrawlError> {
+        if self.shared.in_scope(&url) {
+            self.queue_sitemap(url);
+            return Ok(());
+        }
+        if !self.sitemaps_seen.insert(url.to_string()) {
+            return Ok(());
+        }
+        self.emit(Event::NotAudited(NotAudited {
+            page: url.to_string(),
+            reason: format!(
+                "sitemap named by {source} is outside the crawl scope; not read (give it with --sitemap to read it)"
+            ),
+            key: "sitemaps outside the scope".into(),
+            skipped: false,
+        }))
     }
 
     fn queue_sitemap(&mut self, url: Url) {
@@ -446,7 +472,7 @@ impl Crawl<'_> {
                     }
                 }
                 for s in map.sitemaps {
-                    self.queue_sitemap(s);
+                    self.queue_sitemap_from(s, &format!("the sitemap index {url}"))?;
                 }
             }
             Err(failure) => event = Some(failed(&url, &failure)),

@@ -12,7 +12,7 @@ use super::frontier::Item;
 use super::sitemap;
 use crate::audit::Auditor;
 use crate::document::{Document, Skip};
-use crate::fetch::redirects::{Redirects, get_following};
+use crate::fetch::redirects::{Redirects, get_following_checked};
 use crate::fetch::robots::RobotsCache;
 use crate::fetch::{Failure, Fetcher, Want};
 use crate::findings::PageReport;
@@ -97,6 +97,12 @@ impl CpuPool {
 }
 
 impl Shared {
+    /// Whether `url` is on the crawled site (its host; the page filters do not apply).
+    pub(super) fn in_scope(&self, url: &Url) -> bool {
+        url.host_str()
+            .is_some_and(|h| self.redirects.scope().host_in_scope(h))
+    }
+
     async fn allowed(&self, url: &Url) -> bool {
         self.ignore_robots
             || self
@@ -279,7 +285,17 @@ pub(super) async fn fetch_sitemap(shared: &Shared, url: &Url) -> Result<sitemap:
     if !shared.allowed(url).await {
         return Err(failure("sitemap disallowed by robots.txt".into()));
     }
-    let (url, f) = get_following(&shared.fetcher, url, Want::Any).await?;
+    // A sitemap redirect is held to the rules of a link: same site, allowed by robots.txt.
+    let hop = |next: Url| async move {
+        if !shared.in_scope(&next) {
+            Err("outside the crawl scope".to_string())
+        } else if !shared.allowed(&next).await {
+            Err("disallowed by robots.txt".to_string())
+        } else {
+            Ok(())
+        }
+    };
+    let (url, f) = get_following_checked(&shared.fetcher, url, Want::Any, hop).await?;
     match f.status {
         200..=299 => {
             let body = sitemap::gunzip_if_needed(f.body.unwrap_or_default())

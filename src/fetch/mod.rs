@@ -4,6 +4,7 @@
 //! response bodies capped after decompression. Redirects are never followed here: the crawler
 //! decides what to do with each `Location`.
 
+pub mod guard;
 pub mod redirects;
 pub mod robots;
 
@@ -54,12 +55,17 @@ pub struct FetchConfig {
     /// them) that receive `headers`: another port of the same host does not, nor `http://` for an
     /// `https://` origin.
     pub header_origins: Vec<String>,
+    /// Hosts the user named (start URLs, sitemaps): they may be on internal addresses, and so may
+    /// any host on the addresses they resolve to. See [`guard`].
+    pub trusted_hosts: Vec<String>,
+    /// `--allow-private`: fetch internal addresses (loopback, private, link-local) for any host.
+    pub allow_private: bool,
 }
 
 impl FetchConfig {
     /// The defaults with this time limit and body size cap: 16 requests in flight (8 per host),
     /// no delay, no retries, backoff from 500 ms, `Retry-After` honoured up to 60 s, affcheck's
-    /// user agent, no extra headers.
+    /// user agent, no extra headers, no trusted hosts (so no internal addresses).
     pub fn new(timeout: Duration, max_bytes: u64) -> Self {
         FetchConfig {
             concurrency: 16,
@@ -73,6 +79,8 @@ impl FetchConfig {
             user_agent: USER_AGENT.to_string(),
             headers: Vec::new(),
             header_origins: Vec::new(),
+            trusted_hosts: Vec::new(),
+            allow_private: false,
         }
     }
 }
@@ -130,6 +138,7 @@ struct HostGate {
 /// Fetches URLs politely. Shared by all crawl tasks.
 pub struct Fetcher {
     client: reqwest::Client,
+    guard: Arc<guard::Guard>,
     config: FetchConfig,
     global: Semaphore,
     hosts: Mutex<HashMap<String, Arc<HostGate>>>,
@@ -138,7 +147,12 @@ pub struct Fetcher {
 impl Fetcher {
     /// Builds the HTTP client.
     pub fn new(config: FetchConfig) -> Result<Self, String> {
+        let guard = Arc::new(guard::Guard::new(
+            config.trusted_hosts.iter().map(String::as_str),
+            config.allow_private,
+        ));
         let client = reqwest::Client::builder()
+            .dns_resolver(Arc::new(guard::GuardedResolver(Arc::clone(&guard))))
             .user_agent(config.user_agent.clone())
             .timeout(config.timeout)
             .connect_timeout(config.timeout.min(Duration::from_secs(10)))
@@ -149,6 +163,7 @@ impl Fetcher {
             .map_err(|e| format!("cannot set up the HTTP client: {e}"))?;
         Ok(Fetcher {
             client,
+            guard,
             global: Semaphore::new(config.concurrency.max(1)),
             config,
             hosts: Mutex::new(HashMap::new()),
@@ -254,6 +269,9 @@ impl Fetcher {
 
     /// One attempt. Errors carry whether a retry may help.
     async fn once(&self, url: &Url, want: Want) -> Result<Fetched, (String, bool)> {
+        self.guard
+            .check_url(url)
+            .map_err(|refused| (refused.to_string(), false))?;
         let mut request = self.client.get(url.clone()).header(
             ACCEPT,
             match want {
@@ -359,6 +377,14 @@ fn host_key(url: &Url) -> String {
 
 /// A readable cause, and whether retrying may help (connection problems and timeouts).
 fn describe(e: &reqwest::Error, timeout: Duration) -> (String, bool) {
+    // A refusal of the private-network guard is the whole story, and final.
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        if let Some(refused) = s.downcast_ref::<guard::Refused>() {
+            return (refused.to_string(), false);
+        }
+        source = s.source();
+    }
     let mut message = if e.is_timeout() {
         format!(
             "timed out after {} s (the whole request: connect, headers and body); raise --timeout if the server is that slow",

@@ -150,6 +150,21 @@ pub async fn get_following(
     url: &Url,
     want: Want,
 ) -> Result<(Url, Fetched), Failure> {
+    get_following_checked(fetcher, url, want, |_| std::future::ready(Ok(()))).await
+}
+
+/// [`get_following`], asking `check` before each redirect hop is fetched: an `Err` names why the
+/// hop may not be fetched (outside the crawl scope, disallowed by robots.txt) and ends the chain.
+pub async fn get_following_checked<F, Fut>(
+    fetcher: &Fetcher,
+    url: &Url,
+    want: Want,
+    check: F,
+) -> Result<(Url, Fetched), Failure>
+where
+    F: Fn(Url) -> Fut,
+    Fut: std::future::Future<Output = Result<(), String>>,
+{
     let failure = |message: String| Failure {
         status: None,
         message,
@@ -158,7 +173,14 @@ pub async fn get_following(
     let mut current = url.clone();
     let mut chain = vec![url.to_string()];
     for _ in 0..=MAX_REDIRECTS {
-        let f = fetcher.get(&current, want).await?;
+        let f = match fetcher.get(&current, want).await {
+            Ok(f) => f,
+            Err(mut e) if chain.len() > 1 => {
+                e.message = format!("redirected to {current}: {}", e.message);
+                return Err(e);
+            }
+            Err(e) => return Err(e),
+        };
         if !(300..400).contains(&f.status) {
             return Ok((current, f));
         }
@@ -172,6 +194,9 @@ pub async fn get_following(
         if chain.iter().any(|c| c == next.as_str()) {
             return Err(failure(format!("redirect loop back to {next}")));
         }
+        check(next.clone())
+            .await
+            .map_err(|why| failure(format!("redirects to {next}, {why}")))?;
         chain.push(next.to_string());
         current = next;
     }

@@ -52,6 +52,14 @@ pub enum InputError {
         /// What is wrong and what to write instead.
         reason: String,
     },
+    /// The private-network guard refused the URL or a redirect of it.
+    #[error("{target}: {message}")]
+    Refused {
+        /// The URL as given.
+        target: String,
+        /// Which address was refused, and how to allow it.
+        message: String,
+    },
     /// The request failed before an answer arrived.
     #[error("{target}: request failed: {message}; check the address and your network")]
     Fetch {
@@ -96,6 +104,7 @@ impl InputError {
             | InputError::Io { target, .. }
             | InputError::BadTarget { target, .. }
             | InputError::Fetch { target, .. }
+            | InputError::Refused { target, .. }
             | InputError::Status { target, .. }
             | InputError::TooLarge { target, .. }
             | InputError::NoPages { target } => target,

@@ -54,6 +54,12 @@ impl Reader {
                             target: target.clone(),
                             status,
                         },
+                        None if crate::fetch::guard::is_refusal(&e.message) => {
+                            InputError::Refused {
+                                target: target.clone(),
+                                message: e.message,
+                            }
+                        }
                         None => InputError::Fetch {
                             target: target.clone(),
                             message: e.message,

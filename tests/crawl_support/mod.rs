@@ -177,6 +177,12 @@ pub struct Site {
 
 impl Site {
     pub fn start() -> Site {
+        Site::start_on("127.0.0.1")
+    }
+
+    /// A site on another loopback address (`127.0.0.2` …): another host, and an internal
+    /// address nobody named, as far as affcheck is concerned.
+    pub fn start_on(ip: &str) -> Site {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
@@ -189,8 +195,8 @@ impl Site {
             async move { answer(&state, req).await }
         });
         let listener = runtime
-            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-            .expect("bind 127.0.0.1:0");
+            .block_on(tokio::net::TcpListener::bind((ip, 0)))
+            .unwrap_or_else(|e| panic!("bind {ip}:0: {e}"));
         let addr = listener.local_addr().expect("local address");
         runtime.spawn(async move {
             let _ = axum::serve(listener, router).await;
