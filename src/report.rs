@@ -165,6 +165,35 @@ impl<W: Write> InventoryReport<W> {
     }
 }
 
+/// `text` made safe to show to a person: every control character (C0, DEL, C1: escape sequences,
+/// carriage returns, line feeds, tabs) and every bidirectional override is written as a visible
+/// `\u{…}` escape. Page text (link URLs, link text, titles) reaches the terminal table, stderr
+/// diagnostics and CI annotations; a page must not be able to recolour a terminal, forge a line or
+/// inject a workflow command.
+pub fn printable(text: &str) -> Cow<'_, str> {
+    printable_keeping(text, &[])
+}
+
+/// [`printable`], keeping the characters of `keep` (line breaks, for formats that escape them).
+pub fn printable_keeping<'t>(text: &'t str, keep: &[char]) -> Cow<'t, str> {
+    let unsafe_char = |c: char| {
+        !keep.contains(&c)
+            && (c.is_control() || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'))
+    };
+    if !text.chars().any(unsafe_char) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if unsafe_char(c) {
+            out.push_str(&format!("\\u{{{:x}}}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
 /// Terminal styling: colours only on a terminal and without `NO_COLOR`.
 #[derive(Debug, Clone, Copy)]
 pub struct Style {
@@ -207,7 +236,11 @@ impl<W: Write> TableReport<W> {
         if page.findings.is_empty() {
             return Ok(());
         }
-        writeln!(self.out, "{}", self.style.paint("1", &page.page_url))?;
+        writeln!(
+            self.out,
+            "{}",
+            self.style.paint("1", &printable(&page.page_url))
+        )?;
         for f in &page.findings {
             let sev = match f.severity {
                 Severity::Error => self.style.paint("31;1", "error"),
@@ -219,12 +252,12 @@ impl<W: Write> TableReport<W> {
                 "  {:>5}  {sev}[{}]  {}",
                 format!("L{}", f.line),
                 f.rule.id(),
-                f.network
+                printable(&f.network)
             )?;
             if !f.link_url.is_empty() {
-                writeln!(self.out, "         {}", f.link_url)?;
+                writeln!(self.out, "         {}", printable(&f.link_url))?;
             }
-            writeln!(self.out, "         {}", f.message)?;
+            writeln!(self.out, "         {}", printable(&f.message))?;
         }
         writeln!(self.out)?;
         self.out.flush()
@@ -498,5 +531,49 @@ pub(crate) mod tests {
         );
         assert_eq!(s.at_least(Severity::Error), 1);
         assert_eq!(s.at_least(Severity::Warning), 1);
+    }
+
+    /// A finding whose page-controlled text carries a forged workflow command, a colour escape and
+    /// a bidirectional override.
+    fn hostile_report() -> PageReport {
+        let mut r = report();
+        let f = &mut r.findings[0];
+        f.link_url = "https://shop.example/x\n::error::forged\x1b[31mred".into();
+        f.message = "Link \u{202e}txt.exe\r\n::warning::also forged".into();
+        r
+    }
+
+    #[test]
+    fn printable_escapes_control_and_bidi_characters_only() {
+        assert_eq!(printable("Café – ok"), "Café – ok");
+        assert_eq!(
+            printable("a\x1b[31mb\nc\u{202e}"),
+            "a\\u{1b}[31mb\\u{a}c\\u{202e}"
+        );
+        assert_eq!(printable("\u{9b}x"), "\\u{9b}x");
+    }
+
+    #[test]
+    fn the_table_never_prints_page_controlled_control_characters() {
+        let mut buf = Vec::new();
+        TableReport::new(&mut buf, Style::detect(false))
+            .write_page(&hostile_report())
+            .unwrap();
+        let text = String::from_utf8(buf).unwrap();
+        assert!(!text.contains('\x1b') && !text.contains('\r') && !text.contains('\u{202e}'));
+        assert!(
+            text.lines().all(|l| !l.starts_with("::")),
+            "no line starts a workflow command: {text}"
+        );
+        assert!(text.contains("\\u{1b}[31mred"), "{text}");
+    }
+
+    #[test]
+    fn github_annotations_cannot_be_forged_by_page_text() {
+        let report = hostile_report();
+        let gh = GithubReport::new(Vec::new(), Locations::default());
+        let line = gh.line(&report.findings[0]);
+        assert!(line.starts_with("::error "), "{line}");
+        assert!(!line.contains(['\n', '\r', '\x1b', '\u{202e}']), "{line}");
     }
 }

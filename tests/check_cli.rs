@@ -219,6 +219,36 @@ fn page_with_violations_exits_1() {
 }
 
 #[test]
+fn pipes_and_devices_are_refused_with_a_message_that_fits() {
+    // A FIFO would block the read forever and /dev/zero never ends; neither is "a folder without
+    // pages".
+    let tmp = TempDir::new("special");
+    let fifo = tmp.path().join("pages.fifo");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+    assert!(made.is_ok_and(|s| s.success()), "mkfifo");
+    let run = run(&mut check([
+        fifo.as_os_str(),
+        std::ffi::OsStr::new("/dev/zero"),
+        site_page("undisclosed-rel-sponsored.html").as_os_str(),
+    ]));
+    assert_eq!(run.code, 2);
+    assert_eq!(run.report().rows_where("rule", "undisclosed").len(), 1);
+    let fifo_line = run
+        .stderr_lines()
+        .into_iter()
+        .find(|l| l.contains(&*fifo.to_string_lossy()))
+        .unwrap_or_else(|| panic!("the FIFO is named:\n{}", run.stderr));
+    assert!(fifo_line.contains("named pipe"), "{fifo_line}");
+    let zero_line = run
+        .stderr_lines()
+        .into_iter()
+        .find(|l| l.contains("/dev/zero"))
+        .unwrap_or_else(|| panic!("/dev/zero is named:\n{}", run.stderr));
+    assert!(zero_line.contains("a device"), "{zero_line}");
+    assert!(!run.stderr.contains("no *.html"), "{}", run.stderr);
+}
+
+#[test]
 fn missing_file_exits_2_and_the_other_targets_are_still_audited() {
     let tmp = TempDir::new("missing");
     let missing = tmp.path().join("not-built-yet.html");

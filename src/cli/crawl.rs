@@ -154,6 +154,7 @@ struct CrawlConsole {
 
 impl CrawlConsole {
     fn say(&self, message: &str) {
+        let message = affcheck::report::printable(message);
         match &self.bar {
             Some(bar) => bar.println(format!("affcheck: {message}")),
             None => eprintln!("affcheck: {message}"),

@@ -19,6 +19,7 @@ use affcheck::config::Config;
 pub use affcheck::config::FailOn;
 use affcheck::report::{
     CsvReport, Format, InventoryReport, Locations, MultiReport, Style, Summary, TableReport,
+    printable,
 };
 use affcheck::sink::{Event, Failure, ReportSink, Sink};
 
@@ -256,10 +257,14 @@ impl Sink for Console {
     fn event(&mut self, event: Event) -> std::io::Result<()> {
         match &event {
             Event::NotAudited(n) if n.skipped && self.skip_notes && !self.quiet => {
-                eprintln!("affcheck: note: {}: skipped: {}", n.page, n.reason);
+                eprintln!(
+                    "affcheck: note: {}: skipped: {}",
+                    printable(&n.page),
+                    printable(&n.reason)
+                );
             }
             Event::Failed(f) => eprintln!("affcheck: {}", failure_line(f)),
-            Event::Note(note) if !self.quiet => eprintln!("affcheck: {note}"),
+            Event::Note(note) if !self.quiet => eprintln!("affcheck: {}", printable(note)),
             _ => {}
         }
         self.sink.event(event)
@@ -268,11 +273,12 @@ impl Sink for Console {
 
 /// A failure as one line: its message when that names the target already, else `target: message`.
 pub fn failure_line(f: &Failure) -> String {
-    if f.message.starts_with(&f.target) {
+    let line = if f.message.starts_with(&f.target) {
         f.message.clone()
     } else {
         format!("{}: {}", f.target, f.message)
-    }
+    };
+    printable(&line).into_owned()
 }
 
 /// Worker threads when neither `-j` nor the config says: one per CPU.

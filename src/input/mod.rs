@@ -224,6 +224,26 @@ fn with_trailing_slash(url: &Url) -> Url {
     url
 }
 
+/// What kind of special file `meta` describes, for the message.
+fn special_file_kind(meta: &std::fs::Metadata) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        let t = meta.file_type();
+        if t.is_fifo() {
+            return "a named pipe (FIFO)";
+        }
+        if t.is_socket() {
+            return "a socket";
+        }
+        if t.is_char_device() || t.is_block_device() {
+            return "a device";
+        }
+    }
+    let _ = meta;
+    "a special file"
+}
+
 fn path_sources(
     path: &Path,
     base_url: Option<Url>,
@@ -252,6 +272,17 @@ fn path_sources(
             &name,
             base_url.as_ref(),
         )));
+    }
+    if !meta.is_dir() {
+        // A pipe or a device is neither a page nor a folder of pages; reading one could block
+        // forever (a FIFO) or never end (`/dev/zero`).
+        return Box::new(std::iter::once(Err(InputError::BadTarget {
+            target: shown,
+            reason: format!(
+                "is {}, not a file or folder; pipe a page in with `-` instead (`cat page.html | affcheck check -`)",
+                special_file_kind(&meta)
+            ),
+        })));
     }
     let root = path.to_path_buf();
     // Shared by the walk (which sets it) and the check after it.

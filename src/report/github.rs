@@ -3,7 +3,7 @@
 
 use std::io::{self, Write};
 
-use super::{Locations, ReportWriter, Summary};
+use super::{Locations, ReportWriter, Summary, printable, printable_keeping};
 use crate::findings::{Finding, PageReport, Severity};
 
 /// Escapes a workflow command's message: `%` → `%25`, carriage return → `%0D`, line feed → `%0A`.
@@ -49,7 +49,7 @@ impl<W: Write> GithubReport<W> {
         let mut message = String::new();
         match self.locations.repo_path(&f.page_url) {
             Some(path) => {
-                props.push(format!("file={}", escape_property(&path)));
+                props.push(format!("file={}", escape_property(&printable(&path))));
                 if f.line > 0 {
                     props.push(format!("line={}", f.line));
                 }
@@ -69,7 +69,7 @@ impl<W: Write> GithubReport<W> {
             "::{} {}::{}",
             command(f.severity),
             props.join(","),
-            escape_data(&message)
+            escape_data(&printable_keeping(&message, &['\r', '\n']))
         )
     }
 }

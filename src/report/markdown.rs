@@ -13,6 +13,7 @@ pub const WORST_PAGES: usize = 10;
 /// Escapes text for a Markdown table cell: `|` as `\|`, Markdown punctuation that could start
 /// emphasis, links, code or HTML backslash-escaped, line breaks as spaces.
 pub fn md_cell(text: &str) -> String {
+    let text = super::printable_keeping(text, &['\r', '\n']);
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
@@ -31,7 +32,7 @@ pub fn md_cell(text: &str) -> String {
 /// `\|` (GitHub tables split cells before reading code spans), fences longer than any backtick
 /// run inside.
 pub fn md_code_cell(text: &str) -> String {
-    let text = text.replace(['\r', '\n'], " ").replace('|', "\\|");
+    let text = super::printable(&text.replace(['\r', '\n'], " ")).replace('|', "\\|");
     let longest = text.split(|c| c != '`').map(str::len).max().unwrap_or(0);
     let fence = "`".repeat(longest + 1);
     let pad = if text.starts_with('`') || text.ends_with('`') {
