@@ -71,6 +71,19 @@ impl Document {
         }
     }
 
+    /// The encoding the `Content-Type` charset names, if it names a known one.
+    fn header_charset(&self) -> Option<&'static Encoding> {
+        self.content_type
+            .as_deref()
+            .and_then(charset_param)
+            .and_then(|label| Encoding::for_label(label.as_bytes()))
+    }
+
+    fn header_says_utf16(&self) -> bool {
+        self.header_charset()
+            .is_some_and(|e| e == encoding_rs::UTF_16LE || e == encoding_rs::UTF_16BE)
+    }
+
     /// Whether this document should be parsed as HTML, and why not.
     pub fn check_html(&self) -> Result<(), Skip> {
         if let Some(ct) = &self.content_type {
@@ -86,7 +99,8 @@ impl Document {
         }
         let head = &self.bytes[..self.bytes.len().min(SNIFF_BYTES)];
         let utf16_bom = head.starts_with(&[0xFF, 0xFE]) || head.starts_with(&[0xFE, 0xFF]);
-        if !utf16_bom && head.contains(&0) {
+        // UTF-16 text is full of NUL bytes; a server that says the page is UTF-16 is believed.
+        if !utf16_bom && !self.header_says_utf16() && head.contains(&0) {
             return Err(Skip::Binary);
         }
         Ok(())
@@ -96,18 +110,17 @@ impl Document {
     /// first 1024 bytes; with no declaration, UTF-8 when the bytes are valid UTF-8 and windows-1252
     /// (what browsers assume) otherwise. Never fails: invalid bytes become U+FFFD.
     pub fn decode(&self) -> Decoded<'_> {
-        let declared = self
-            .content_type
-            .as_deref()
-            .and_then(charset_param)
-            .and_then(|label| Encoding::for_label(label.as_bytes()))
-            .or_else(|| meta_charset(&self.bytes));
-        let encoding = match declared {
-            // The standard treats a UTF-16 declaration in an ASCII-compatible document as UTF-8.
-            Some(e) if e == encoding_rs::UTF_16LE || e == encoding_rs::UTF_16BE => UTF_8,
+        let encoding = match self.header_charset() {
+            // The transport's word is taken, UTF-16 included (a byte-order mark still wins).
             Some(e) => e,
-            None if std::str::from_utf8(&self.bytes).is_ok() => UTF_8,
-            None => WINDOWS_1252,
+            None => match meta_charset(&self.bytes) {
+                // The standard reads a UTF-16 declaration *inside* the page as UTF-8: a document
+                // whose bytes spell out `<meta charset=utf-16>` is ASCII-compatible.
+                Some(e) if e == encoding_rs::UTF_16LE || e == encoding_rs::UTF_16BE => UTF_8,
+                Some(e) => e,
+                None if std::str::from_utf8(&self.bytes).is_ok() => UTF_8,
+                None => WINDOWS_1252,
+            },
         };
         let (text, used, had_errors) = encoding.decode(&self.bytes);
         Decoded {
@@ -234,5 +247,27 @@ mod tests {
                 .is_ok()
         );
         assert!(doc(b"<p>x</p>", None).check_html().is_ok());
+    }
+
+    fn utf16le(text: &str) -> Vec<u8> {
+        text.encode_utf16().flat_map(u16::to_le_bytes).collect()
+    }
+
+    #[test]
+    fn utf16_without_bom_is_read_when_the_header_says_so() {
+        let html = "<p>Wir erhalten eine Provision – Werbung</p>";
+        let d = doc(&utf16le(html), Some("text/html; charset=UTF-16LE"));
+        assert_eq!(d.check_html(), Ok(()));
+        let decoded = d.decode();
+        assert_eq!(decoded.text, html);
+        assert_eq!(decoded.encoding, "UTF-16LE");
+        // Without the header the NUL bytes say binary, as before.
+        assert_eq!(doc(&utf16le(html), None).check_html(), Err(Skip::Binary));
+    }
+
+    #[test]
+    fn utf16_named_inside_an_ascii_page_means_utf8() {
+        let d = doc("<meta charset=\"utf-16\"><p>Café</p>".as_bytes(), None);
+        assert_eq!(d.decode().encoding, "UTF-8");
     }
 }

@@ -209,3 +209,215 @@ fn check_refuses_redirects_to_internal_addresses_nobody_named() {
     assert_eq!(allowed.code, 0, "{allowed:?}");
     assert_eq!(internal.count("/admin"), 1);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Overloaded servers
+
+#[test]
+fn a_429_holds_back_every_request_to_the_host_and_long_waits_are_capped() {
+    // /busy asks for an hour's pause; --retry-after-max 1 caps it, and the pause applies to the
+    // host's other pages too, not only to /busy's retry.
+    let site = Site::start();
+    let others = ["/a", "/b", "/c"];
+    let mut home = vec!["/busy"];
+    home.extend(others);
+    site.page("/", &links(&home));
+    let body = page(&undisclosed_body(&[]));
+    let b = body.clone();
+    site.route("/busy", move |n| {
+        if n == 0 {
+            Reply::new(429)
+                .header("Retry-After", "3600")
+                .header("Content-Type", "text/plain")
+                .body("slow down")
+        } else {
+            Reply::html(b.clone())
+        }
+    });
+    for p in others {
+        site.reply(p, Reply::html(body.clone()));
+    }
+    let dir = TempDir::new("hostile-429");
+    let out = crawl_site(
+        &dir,
+        &[&site.url("/"), "--per-host", "1", "--retry-after-max", "1"],
+    );
+    out.assert_no_errors();
+    let mut expected: BTreeSet<String> = others.iter().map(|p| site.url(p)).collect();
+    expected.insert(site.url("/busy"));
+    assert_eq!(out.undisclosed_pages(), expected, "{}", out.dump());
+
+    let hits = site.hits();
+    let first_429 = hits.iter().position(|h| h.path == "/busy").unwrap();
+    let refused_at = hits[first_429].at;
+    let later: Vec<_> = hits[first_429 + 1..].iter().collect();
+    assert_eq!(later.len(), 4, "{hits:?}");
+    for h in &later {
+        let waited = h.at.duration_since(refused_at);
+        assert!(
+            waited >= std::time::Duration::from_millis(900),
+            "{} started {waited:?} after the 429",
+            h.path
+        );
+    }
+    // And the host's gap widened: later requests are spread out, not sent back to back.
+    for pair in later.windows(2) {
+        let gap = pair[1].at.duration_since(pair[0].at);
+        assert!(
+            gap >= std::time::Duration::from_millis(200),
+            "{gap:?} between requests after a 429"
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Broken replies, from a raw TCP server that answers by path and by how often the path was asked
+
+/// A raw HTTP/1.1 server on 127.0.0.1 whose handler writes whatever it likes to the socket. The
+/// accept loop ends with the test (the listener is non-blocking and checks a stop flag).
+struct RawServer {
+    port: u16,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl RawServer {
+    fn start(handler: fn(&str, usize, &mut std::net::TcpStream)) -> RawServer {
+        use std::io::Read;
+        use std::sync::atomic::Ordering;
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = stop.clone();
+        std::thread::spawn(move || {
+            let counts = std::sync::Arc::new(std::sync::Mutex::new(std::collections::HashMap::<
+                String,
+                usize,
+            >::new()));
+            let started = std::time::Instant::now();
+            while !flag.load(Ordering::SeqCst) && started.elapsed() < crawl_support::WATCHDOG {
+                let Ok((mut stream, _)) = listener.accept() else {
+                    std::thread::sleep(std::time::Duration::from_millis(5));
+                    continue;
+                };
+                let counts = counts.clone();
+                std::thread::spawn(move || {
+                    stream.set_nonblocking(false).unwrap();
+                    let mut buf = [0u8; 4096];
+                    let n = stream.read(&mut buf).unwrap_or(0);
+                    let request = String::from_utf8_lossy(&buf[..n]);
+                    let path = request.split_whitespace().nth(1).unwrap_or("/").to_string();
+                    let nth = {
+                        let mut c = counts.lock().unwrap();
+                        let e = c.entry(path.clone()).or_insert(0);
+                        *e += 1;
+                        *e - 1
+                    };
+                    handler(&path, nth, &mut stream);
+                });
+            }
+        });
+        RawServer { port, stop }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+}
+
+impl Drop for RawServer {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+fn broken_replies(path: &str, nth: usize, stream: &mut std::net::TcpStream) {
+    use std::io::Write;
+    let page = page(&undisclosed_body(&[]));
+    let whole = format!(
+        "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{page}",
+        page.len()
+    );
+    match path {
+        // The body breaks off half-way the first time; the retry gets all of it.
+        "/breaks-off" if nth == 0 => {
+            let _ = stream.write_all(&whole.as_bytes()[..whole.len() / 2]);
+        }
+        // The connection closes before any reply, once.
+        "/hangs-up" if nth == 0 => {}
+        "/breaks-off" | "/hangs-up" => {
+            let _ = stream.write_all(whole.as_bytes());
+        }
+        // UTF-16 without a byte-order mark, declared only by the header.
+        "/utf16" => {
+            let body: Vec<u8> = page.encode_utf16().flat_map(u16::to_le_bytes).collect();
+            let head = format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-16le\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                body.len()
+            );
+            let _ = stream.write_all(head.as_bytes());
+            let _ = stream.write_all(&body);
+        }
+        "/garbage" => {
+            let _ = stream.write_all(b"SSH-2.0-OpenSSH_9.6\r\n\xff\xfe\x00garbage\r\n\r\n");
+        }
+        // Reads the request and never answers.
+        "/silent" => std::thread::sleep(std::time::Duration::from_secs(8)),
+        _ => {
+            let _ = stream.write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n");
+        }
+    }
+    let _ = stream.flush();
+}
+
+#[test]
+fn broken_replies_are_retried_or_reported_and_good_urls_still_audited() {
+    let raw = RawServer::start(broken_replies);
+    let site = Site::start();
+    site.page("/fine", &undisclosed_body(&[]));
+    let started = std::time::Instant::now();
+    let run = check_url(&[
+        "--retries",
+        "1",
+        "--timeout",
+        "2",
+        &raw.url("/breaks-off"),
+        &raw.url("/hangs-up"),
+        &raw.url("/garbage"),
+        &raw.url("/silent"),
+        &raw.url("/utf16"),
+        &site.url("/fine"),
+    ]);
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(15),
+        "took {:?}",
+        started.elapsed()
+    );
+    assert_eq!(run.code, 2, "{run:?}");
+    let audited: BTreeSet<String> = run
+        .report()
+        .rows_where("rule", "undisclosed")
+        .iter()
+        .map(|r| r["page_url"].clone())
+        .collect();
+    assert_eq!(
+        audited,
+        BTreeSet::from([
+            raw.url("/breaks-off"),
+            raw.url("/hangs-up"),
+            raw.url("/utf16"),
+            site.url("/fine")
+        ]),
+        "retried and good pages are audited: {run:?}"
+    );
+    let line = |url: String| {
+        run.stderr_lines()
+            .into_iter()
+            .find(|l| l.contains(&url))
+            .map(str::to_string)
+            .unwrap_or_else(|| panic!("no error line for {url}: {}", run.stderr))
+    };
+    assert!(line(raw.url("/silent")).contains("--timeout"));
+    let garbage = line(raw.url("/garbage"));
+    assert!(!garbage.contains('\u{0}'), "{garbage}");
+}

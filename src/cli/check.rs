@@ -61,6 +61,11 @@ pub struct CheckArgs {
     #[arg(long, value_name = "BYTES")]
     max_page_bytes: Option<u64>,
 
+    /// Longest wait honoured from a server's Retry-After header (and the longest backoff), in
+    /// seconds; a longer request is waited out this long, then retried [default: 60].
+    #[arg(long, value_name = "SECS")]
+    retry_after_max: Option<u64>,
+
     /// Follow redirects and cloaked links to internal addresses too (loopback, private and
     /// link-local networks, cloud metadata). Without it only the hosts of the URLs given may be on
     /// such addresses.
@@ -113,6 +118,9 @@ pub fn run(args: CheckArgs) -> Result<ExitCode> {
             .unwrap_or(input::DEFAULT_MAX_PAGE_BYTES),
     );
     fetch.retries = args.retries;
+    if let Some(secs) = args.retry_after_max {
+        fetch.max_wait = Duration::from_secs(secs);
+    }
     fetch.allow_private = args.allow_private;
     fetch.trusted_hosts = targets
         .iter()

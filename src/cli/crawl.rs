@@ -96,6 +96,11 @@ pub struct CrawlArgs {
     #[arg(long, default_value_t = 3, value_name = "N")]
     retries: u32,
 
+    /// Longest wait honoured from a server's Retry-After header (and the longest backoff), in
+    /// seconds; a longer request is waited out this long, then retried [default: 60].
+    #[arg(long, value_name = "SECS")]
+    retry_after_max: Option<u64>,
+
     /// Fetch internal addresses (loopback, private and link-local networks, cloud metadata) for
     /// any host. Without it only the hosts of the start URLs and --sitemap URLs may be on such
     /// addresses, so a page, sitemap or redirect cannot steer the crawl into your network.
@@ -296,6 +301,9 @@ pub fn run(args: CrawlArgs) -> Result<ExitCode> {
     fetch.per_host = per_host;
     fetch.delay = Duration::from_millis(args.delay_ms.or(c.delay_ms).unwrap_or(0));
     fetch.retries = args.retries;
+    if let Some(secs) = args.retry_after_max {
+        fetch.max_wait = Duration::from_secs(secs);
+    }
     fetch.allow_private = args.allow_private || c.allow_private.unwrap_or(false);
     fetch.user_agent = args
         .user_agent

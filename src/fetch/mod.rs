@@ -45,7 +45,7 @@ pub struct FetchConfig {
     pub retries: u32,
     /// First backoff; doubled for each retry.
     pub backoff: Duration,
-    /// Longest wait honoured from a `Retry-After` header or backoff.
+    /// Longest wait honoured from a `Retry-After` header or backoff (`--retry-after-max`).
     pub max_wait: Duration,
     /// The `User-Agent` header.
     pub user_agent: String,
@@ -133,6 +133,22 @@ struct HostGate {
     next_at: Mutex<Instant>,
     /// Gap between requests (the larger of `--delay-ms` and robots.txt `Crawl-delay`).
     delay: Mutex<Duration>,
+}
+
+impl HostGate {
+    /// After a 429 (or a `Retry-After`): no request to the host starts for `wait`, and the gap
+    /// between requests doubles (at least 250 ms, at most `cap`).
+    fn slow_down(&self, wait: Duration, cap: Duration) {
+        let until = Instant::now() + wait;
+        {
+            let mut next = self.next_at.lock().expect("gate poisoned");
+            *next = (*next).max(until);
+        }
+        let mut delay = self.delay.lock().expect("delay poisoned");
+        *delay = (*delay * 2)
+            .max(Duration::from_millis(250))
+            .min(cap.max(*delay));
+    }
 }
 
 /// Fetches URLs politely. Shared by all crawl tasks.
@@ -223,6 +239,15 @@ impl Fetcher {
                         f.attempts = attempt;
                         return Ok(f);
                     }
+                    let asked = self.retry_after(&f);
+                    if f.status == 429 || asked.is_some() {
+                        // The host asked for fewer requests: hold back all of them, not only this
+                        // URL's retry, and keep a wider gap from now on.
+                        gate.slow_down(
+                            asked.unwrap_or_else(|| self.backoff(attempt)),
+                            self.config.max_wait,
+                        );
+                    }
                     if last {
                         return Err(Failure {
                             status: Some(f.status),
@@ -230,8 +255,7 @@ impl Fetcher {
                             attempts: attempt,
                         });
                     }
-                    self.retry_after(&f)
-                        .unwrap_or_else(|| self.backoff(attempt))
+                    asked.unwrap_or_else(|| self.backoff(attempt))
                 }
                 Err((message, retryable)) => {
                     if last || !retryable {
@@ -395,7 +419,7 @@ fn describe(e: &reqwest::Error, timeout: Duration) -> (String, bool) {
     } else if e.is_body() || e.is_decode() {
         "the response body broke off or could not be decompressed".to_string()
     } else {
-        "request failed".to_string()
+        "no usable HTTP reply".to_string()
     };
     let mut source = std::error::Error::source(e);
     while let Some(s) = source {
@@ -403,9 +427,19 @@ fn describe(e: &reqwest::Error, timeout: Duration) -> (String, bool) {
         message.push_str(&s.to_string());
         source = s.source();
     }
+    // With decompression on, a body that breaks off surfaces as a decode error whose cause is a
+    // body error; that is a connection problem worth a retry, a corrupt gzip stream is not.
+    let mut broke_off = e.is_body();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        broke_off |= s
+            .downcast_ref::<reqwest::Error>()
+            .is_some_and(reqwest::Error::is_body);
+        source = s.source();
+    }
     (
         message,
-        e.is_timeout() || e.is_connect() || e.is_body() || e.is_request(),
+        e.is_timeout() || e.is_connect() || broke_off || e.is_request(),
     )
 }
 
