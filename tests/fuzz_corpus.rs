@@ -4,16 +4,10 @@
 use std::path::Path;
 
 use affcheck::warc::{WarcReader, response_document};
-use affcheck::{AuditOptions, Auditor, Document, Ruleset};
+use affcheck::{AuditOptions, Auditor, Ruleset};
 
-/// The content types `fuzz/fuzz_targets/page_audit.rs` picks from with the first input byte.
-const CONTENT_TYPES: [Option<&str>; 5] = [
-    None,
-    Some("text/html"),
-    Some("text/html; charset=windows-1252"),
-    Some("text/html; charset=utf-16le"),
-    Some("text/html; charset=shift_jis"),
-];
+#[path = "../fuzz/fuzz_targets/page_input.rs"]
+mod page_input;
 
 fn corpus(name: &str) -> Vec<Vec<u8>> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -34,15 +28,8 @@ fn page_corpus_audits_without_panicking() {
     assert!(inputs.len() >= 30, "the corpus is there: {}", inputs.len());
     let mut audited = 0;
     for data in &inputs {
-        let Some((&selector, body)) = data.split_first() else {
+        let Some(doc) = page_input::document(data) else {
             continue;
-        };
-        let doc = Document {
-            display: "https://site.example/post/".into(),
-            base: url::Url::parse("https://site.example/post/").ok(),
-            bytes: body.to_vec(),
-            content_type: CONTENT_TYPES[usize::from(selector) % CONTENT_TYPES.len()]
-                .map(str::to_string),
         };
         if auditor.audit(&doc).is_ok() {
             audited += 1;

@@ -4,16 +4,10 @@
 
 use std::sync::OnceLock;
 
-use affcheck::{AuditOptions, Auditor, Document, Ruleset};
+use affcheck::{AuditOptions, Auditor, Ruleset};
 use libfuzzer_sys::fuzz_target;
 
-const CONTENT_TYPES: [Option<&str>; 5] = [
-    None,
-    Some("text/html"),
-    Some("text/html; charset=windows-1252"),
-    Some("text/html; charset=utf-16le"),
-    Some("text/html; charset=shift_jis"),
-];
+mod page_input;
 
 fn auditor() -> &'static Auditor {
     static AUDITOR: OnceLock<Auditor> = OnceLock::new();
@@ -26,14 +20,7 @@ fn auditor() -> &'static Auditor {
 }
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&selector, body)) = data.split_first() else {
-        return;
-    };
-    let doc = Document {
-        display: "https://site.example/post/".into(),
-        base: url::Url::parse("https://site.example/post/").ok(),
-        bytes: body.to_vec(),
-        content_type: CONTENT_TYPES[usize::from(selector) % CONTENT_TYPES.len()].map(str::to_string),
-    };
-    let _ = auditor().audit(&doc);
+    if let Some(doc) = page_input::document(data) {
+        let _ = auditor().audit(&doc);
+    }
 });
