@@ -16,7 +16,7 @@ use html5ever::tendril::StrTendril;
 use html5ever::tokenizer::{
     BufferQueue, EndTag, StartTag, Tag, TagToken, Token, TokenSink, TokenSinkResult, Tokenizer,
 };
-use html5ever::tree_builder::TreeBuilder;
+use html5ever::tree_builder::{TreeBuilder, TreeSink};
 use html5ever::{LocalName, ParseOpts, TokenizerResult, local_name};
 use rustc_hash::FxHashMap;
 
@@ -44,7 +44,7 @@ pub(crate) fn parse(text: &str) -> Parsed {
     while !matches!(tokenizer.feed(&input), TokenizerResult::Done) {}
     tokenizer.end();
     let flattened = tokenizer.sink.flattened.get();
-    let (html, lines) = tokenizer.sink.inner.sink.finish_tree();
+    let (html, lines) = tokenizer.sink.inner.sink.finish();
     Parsed {
         html,
         lines,
@@ -154,9 +154,10 @@ impl TokenSink for DepthLimit {
                 let name = tag.name.clone();
                 let self_closing = tag.self_closing;
                 let sink = &self.inner.sink;
-                let before = sink.created();
+                let last_id = |s: &LineSink| s.last_element().as_ref().map(|c| c.id);
+                let before = last_id(sink);
                 let result = self.inner.process_token(token, line);
-                if sink.created() == before || keeps_nesting(&name) {
+                if last_id(sink) == before || keeps_nesting(&name) {
                     return result;
                 }
                 // Only the element this very tag opened, while it is still the current node: void

@@ -19,8 +19,6 @@ pub(crate) struct LineSink {
     inner: HtmlTreeSink,
     line: Cell<u64>,
     lines: RefCell<FxHashMap<NodeId, u32>>,
-    /// How many elements were created so far.
-    created: Cell<u64>,
     /// The element created last.
     last: RefCell<Option<Created>>,
     known_depths: Cell<Option<KnownDepth>>,
@@ -42,20 +40,9 @@ impl LineSink {
             inner: HtmlTreeSink::new(Html::new_document()),
             line: Cell::new(1),
             lines: RefCell::new(FxHashMap::default()),
-            created: Cell::new(0),
             last: RefCell::new(None),
             known_depths: Cell::new(None),
         }
-    }
-
-    /// The tree and the recorded lines (what [`TreeSink::finish`] returns).
-    pub(crate) fn finish_tree(self) -> (Html, FxHashMap<NodeId, u32>) {
-        self.finish()
-    }
-
-    /// How many elements were created so far.
-    pub(crate) fn created(&self) -> u64 {
-        self.created.get()
     }
 
     /// The element created last.
@@ -139,7 +126,6 @@ impl TreeSink for LineSink {
         let html = name.ns == ns!(html);
         let local = name.local.clone();
         let id = self.inner.create_element(name, attrs, flags);
-        self.created.set(self.created.get() + 1);
         *self.last.borrow_mut() = Some(Created {
             id,
             void: html && is_void(&local),
