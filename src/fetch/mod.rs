@@ -401,14 +401,6 @@ fn host_key(url: &Url) -> String {
 
 /// A readable cause, and whether retrying may help (connection problems and timeouts).
 fn describe(e: &reqwest::Error, timeout: Duration) -> (String, bool) {
-    // A refusal of the private-network guard is the whole story, and final.
-    let mut source = std::error::Error::source(e);
-    while let Some(s) = source {
-        if let Some(refused) = s.downcast_ref::<guard::Refused>() {
-            return (refused.to_string(), false);
-        }
-        source = s.source();
-    }
     let mut message = if e.is_timeout() {
         format!(
             "timed out after {} s (the whole request: connect, headers and body); raise --timeout if the server is that slow",
@@ -421,20 +413,20 @@ fn describe(e: &reqwest::Error, timeout: Duration) -> (String, bool) {
     } else {
         "no usable HTTP reply".to_string()
     };
-    let mut source = std::error::Error::source(e);
-    while let Some(s) = source {
-        message.push_str(": ");
-        message.push_str(&s.to_string());
-        source = s.source();
-    }
     // With decompression on, a body that breaks off surfaces as a decode error whose cause is a
     // body error; that is a connection problem worth a retry, a corrupt gzip stream is not.
     let mut broke_off = e.is_body();
     let mut source = std::error::Error::source(e);
     while let Some(s) = source {
+        // A refusal of the private-network guard is the whole story, and final.
+        if let Some(refused) = s.downcast_ref::<guard::Refused>() {
+            return (refused.to_string(), false);
+        }
         broke_off |= s
             .downcast_ref::<reqwest::Error>()
             .is_some_and(reqwest::Error::is_body);
+        message.push_str(": ");
+        message.push_str(&s.to_string());
         source = s.source();
     }
     (
