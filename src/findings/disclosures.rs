@@ -136,18 +136,19 @@ pub(super) fn link_positions(page: &Page) -> Vec<Option<LinkPosition>> {
     let mut out: Vec<Option<LinkPosition>> = vec![None; page.links.len()];
     for (b, block) in page.blocks.iter().enumerate() {
         for (k, seg) in block.segments.iter().enumerate() {
-            let Some(i) = seg.link else { continue };
+            let Some(link) = seg.link else { continue };
+            let i = link as usize;
             let end = block.segments[k + 1..]
                 .iter()
-                .find(|s| s.link != Some(i))
-                .map_or(block.text.len(), |s| s.offset);
+                .find(|s| s.link != Some(link))
+                .map_or(block.text.len(), |s| s.offset as usize);
             match &mut out[i] {
                 Some(p) if p.block == b => p.end = p.end.max(end),
                 Some(_) => {}
                 slot @ None => {
                     *slot = Some(LinkPosition {
                         block: b,
-                        start: seg.offset,
+                        start: seg.offset as usize,
                         end,
                     })
                 }

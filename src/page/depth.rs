@@ -21,6 +21,7 @@ use html5ever::{LocalName, ParseOpts, TokenizerResult, local_name};
 use rustc_hash::FxHashMap;
 
 use super::sink::LineSink;
+use super::tree::{NodeId, Tree};
 
 /// The deepest an element may sit in the tree (the document is depth 0), as in Chromium.
 pub(crate) const MAX_DEPTH: u32 = 512;
@@ -28,25 +29,38 @@ pub(crate) const MAX_DEPTH: u32 = 512;
 /// What [`parse`] returns: the tree and source lines from [`LineSink`], and how many elements were
 /// flattened because they sat deeper than [`MAX_DEPTH`].
 pub(crate) struct Parsed {
-    pub(crate) html: scraper::Html,
-    pub(crate) lines: FxHashMap<ego_tree::NodeId, u32>,
+    pub(crate) tree: Tree,
+    pub(crate) lines: FxHashMap<NodeId, u32>,
     pub(crate) flattened: usize,
 }
+
+/// How much of the text the tokenizer is handed at a time: feeding it the whole page would copy
+/// the page once more.
+const CHUNK: usize = 64 * 1024;
 
 /// Parses `text` as an HTML document with element depth capped at [`MAX_DEPTH`].
 pub(crate) fn parse(text: &str) -> Parsed {
     let opts = ParseOpts::default();
-    let builder = TreeBuilder::new(LineSink::new(), opts.tree_builder);
+    let builder = TreeBuilder::new(LineSink::new(text.len()), opts.tree_builder);
     let tokenizer = Tokenizer::new(DepthLimit::new(builder), opts.tokenizer);
     let input = BufferQueue::default();
-    input.push_back(StrTendril::from_slice(text));
-    // Scripts are not run and the encoding is already decided, so those pauses are resumed.
-    while !matches!(tokenizer.feed(&input), TokenizerResult::Done) {}
+    let mut rest = text;
+    while !rest.is_empty() {
+        let mut end = CHUNK.min(rest.len());
+        while !rest.is_char_boundary(end) {
+            end += 1;
+        }
+        let (chunk, tail) = rest.split_at(end);
+        rest = tail;
+        input.push_back(StrTendril::from_slice(chunk));
+        // Scripts are not run and the encoding is already decided, so those pauses are resumed.
+        while !matches!(tokenizer.feed(&input), TokenizerResult::Done) {}
+    }
     tokenizer.end();
     let flattened = tokenizer.sink.flattened.get();
-    let (html, lines) = tokenizer.sink.inner.sink.finish();
+    let (tree, lines) = tokenizer.sink.inner.sink.finish();
     Parsed {
-        html,
+        tree,
         lines,
         flattened,
     }
@@ -54,7 +68,7 @@ pub(crate) fn parse(text: &str) -> Parsed {
 
 /// A token sink in front of the tree builder that closes elements nested too deeply.
 struct DepthLimit {
-    inner: TreeBuilder<ego_tree::NodeId, LineSink>,
+    inner: TreeBuilder<NodeId, LineSink>,
     /// Names of the elements closed early, innermost last, whose own end tags are still to come.
     closed_early: RefCell<Vec<LocalName>>,
     /// How many of each name `closed_early` holds, so an end tag finds out in O(1) whether it
@@ -64,7 +78,7 @@ struct DepthLimit {
 }
 
 impl DepthLimit {
-    fn new(inner: TreeBuilder<ego_tree::NodeId, LineSink>) -> Self {
+    fn new(inner: TreeBuilder<NodeId, LineSink>) -> Self {
         DepthLimit {
             inner,
             closed_early: RefCell::new(Vec::new()),
@@ -136,7 +150,7 @@ fn keeps_nesting(name: &LocalName) -> bool {
 }
 
 impl TokenSink for DepthLimit {
-    type Handle = ego_tree::NodeId;
+    type Handle = NodeId;
 
     fn process_token(&self, token: Token, line: u64) -> TokenSinkResult<Self::Handle> {
         let TagToken(tag) = &token else {
@@ -200,11 +214,13 @@ impl TokenSink for DepthLimit {
 mod tests {
     use super::*;
 
-    fn depth_of_deepest(html: &scraper::Html) -> usize {
-        html.tree
-            .root()
-            .descendants()
-            .map(|n| n.ancestors().count())
+    fn ancestors(tree: &Tree, id: NodeId) -> usize {
+        std::iter::successors(tree.parent(id), |&p| tree.parent(p)).count()
+    }
+
+    fn depth_of_deepest(tree: &Tree) -> usize {
+        tree.descendants(tree.root())
+            .map(|n| ancestors(tree, n))
             .max()
             .unwrap_or(0)
     }
@@ -215,7 +231,7 @@ mod tests {
         let parsed = parse(&text);
         assert_eq!(parsed.flattened, 0);
         // html > body > 400 divs > text
-        assert_eq!(depth_of_deepest(&parsed.html), 403);
+        assert_eq!(depth_of_deepest(&parsed.tree), 403);
     }
 
     #[test]
@@ -228,19 +244,17 @@ mod tests {
         );
         let parsed = parse(&text);
         assert!(parsed.flattened > 0);
-        assert!(depth_of_deepest(&parsed.html) <= MAX_DEPTH as usize + 1);
-        let body_text: String = parsed.html.root_element().text().collect();
+        assert!(depth_of_deepest(&parsed.tree) <= MAX_DEPTH as usize + 1);
+        let body_text = parsed.tree.element_text(parsed.tree.root());
         assert_eq!(body_text, "deep textafter");
         // The page's own end tags for flattened elements were consumed, so "after" is a child of
         // <body>, as in a browser.
-        let after = parsed
-            .html
-            .tree
-            .root()
-            .descendants()
-            .find(|n| n.value().as_text().is_some_and(|t| &**t == "after"))
+        let tree = &parsed.tree;
+        let after = tree
+            .descendants(tree.root())
+            .find(|&n| tree.text(n) == Some("after"))
             .unwrap();
-        assert_eq!(after.ancestors().count(), 4); // p, body, html, document
+        assert_eq!(ancestors(tree, after), 4); // p, body, html, document
     }
 }
 

@@ -1,25 +1,13 @@
-//! Reading the parsed tree: attribute values, the text inside an element, link targets, and white
-//! space folding.
+//! Reading the parsed tree: attribute values, link targets, and white space folding.
 
-use html5ever::{LocalName, ns};
-use scraper::Node;
-use scraper::node::Element;
+use html5ever::LocalName;
 use url::Url;
 
-/// An attribute's value. Compares interned names, where scraper's `Element::attr` interns its
-/// argument on every call.
-pub(super) fn attr(el: &Element, name: LocalName) -> Option<&str> {
-    el.attrs
-        .iter()
-        .find(|(q, _)| q.local == name && q.ns == ns!())
-        .map(|(_, v)| &**v)
-}
+use super::tree::Elem;
 
-/// The text inside an element (inline scripts, titles, style sheets).
-pub(super) fn element_text(node: ego_tree::NodeRef<'_, Node>) -> String {
-    node.descendants()
-        .filter_map(|n| n.value().as_text().map(|t| t.to_string()))
-        .collect()
+/// An attribute's value, by interned name.
+pub(super) fn attr<'a>(el: &Elem<'a>, name: LocalName) -> Option<&'a str> {
+    el.attr(&name)
 }
 
 /// Resolves `href` against `base`; a missing base resolves only absolute URLs.

@@ -2,11 +2,11 @@
 //! canonical and next links, `<html lang>`, the site's own names (meta tags, JSON-LD, `<title>`,
 //! the host) and the monetization scripts the page loads.
 
-use html5ever::local_name;
-use scraper::node::Element;
+use html5ever::{LocalName, local_name};
 
 use super::dom::collapse;
 use super::dom::{attr, resolve};
+use super::tree::Elem;
 use super::{Page, ScriptUse};
 use crate::rules::{Ruleset, SiteNames};
 
@@ -24,7 +24,7 @@ impl Facts {
         &mut self,
         page: &mut Page,
         rules: &Ruleset,
-        el: &Element,
+        el: &Elem<'_>,
         line: u32,
         inline_text: impl FnOnce() -> String,
     ) {
@@ -43,18 +43,19 @@ impl Facts {
                         .any(|r| r.eq_ignore_ascii_case(name))
                 };
                 if has("canonical") && page.canonical.is_none() {
-                    page.canonical = el.attr("href").and_then(|h| resolve(page.base.as_ref(), h));
+                    page.canonical =
+                        attr(el, local_name!("href")).and_then(|h| resolve(page.base.as_ref(), h));
                 }
                 if has("next")
-                    && let Some(url) = el.attr("href").and_then(|h| resolve(page.base.as_ref(), h))
+                    && let Some(url) =
+                        attr(el, local_name!("href")).and_then(|h| resolve(page.base.as_ref(), h))
                 {
                     page.rel_next.push(url);
                 }
             }
             "html" => page.lang = attr(el, local_name!("lang")).map(str::to_string),
             "meta" => {
-                let key = el
-                    .attr("property")
+                let key = attr(el, LocalName::from("property"))
                     .or_else(|| attr(el, local_name!("name")))
                     .unwrap_or("");
                 if (key.eq_ignore_ascii_case("og:site_name")
@@ -80,7 +81,7 @@ impl Facts {
 fn script(
     page: &mut Page,
     rules: &Ruleset,
-    el: &Element,
+    el: &Elem<'_>,
     line: u32,
     inline_text: impl FnOnce() -> String,
 ) {

@@ -6,17 +6,17 @@
 //! numbers. Nothing inside comments, `<script>`, `<style>`, `<template>` and similar elements is text
 //! or a link.
 //!
-//! [`parse`] runs the parts in turn: `sink` records source lines while html5ever builds the tree
-//! (behind `depth`, which caps how deeply elements nest),
-//! `visibility` reads the page's hiding rules, `walk` builds blocks and links (handing head elements
-//! to `facts`), and `lines` moves each link to the line its tag starts on. `dom` reads attributes
-//! and element text for all of them.
+//! [`parse`] runs the parts in turn: `sink` builds the compact `tree` as html5ever directs and
+//! records source lines (behind `depth`, which caps how deeply elements nest), `visibility` reads
+//! the page's hiding rules, `walk` builds blocks and links (handing head elements to `facts`), and
+//! `lines` moves each link to the line its tag starts on. `dom` holds the small readers they share.
 
 mod depth;
 mod dom;
 mod facts;
 mod lines;
 mod sink;
+mod tree;
 mod visibility;
 mod walk;
 
@@ -38,12 +38,13 @@ pub enum Visibility {
 /// A run of text inside a block that starts at `offset` in the block's text.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Segment {
-    /// Byte offset in [`Block::text`].
-    pub offset: usize,
+    /// Byte offset in [`Block::text`] (32 bits: a page has one segment per text run, so their
+    /// size counts on pages dense in runs).
+    pub offset: u32,
     /// Position in reading order.
     pub order: u32,
     /// Index in [`Page::links`] when the run is link text.
-    pub link: Option<usize>,
+    pub link: Option<u32>,
 }
 
 /// The text of one block-level element (paragraph, list item, cell, …), with inline elements folded
@@ -62,7 +63,9 @@ pub struct Block {
 impl Block {
     /// The reading-order position of the text at byte `offset`.
     pub fn order_at(&self, offset: usize) -> u32 {
-        let i = self.segments.partition_point(|s| s.offset <= offset);
+        let i = self
+            .segments
+            .partition_point(|s| s.offset as usize <= offset);
         self.segments[i.saturating_sub(1)].order
     }
 
@@ -142,11 +145,11 @@ pub struct Page {
 pub fn parse(doc: &Document, rules: &Ruleset) -> Page {
     let decoded = doc.decode();
     let depth::Parsed {
-        html,
+        tree,
         lines: tag_lines,
         flattened,
     } = depth::parse(decoded.text.as_ref());
-    let hiding = visibility::Hiding::new(&html, rules);
+    let hiding = visibility::Hiding::new(&tree, rules);
     let page = Page {
         display: doc.display.clone(),
         base: doc.base.clone(),
@@ -159,7 +162,7 @@ pub fn parse(doc: &Document, rules: &Ruleset) -> Page {
         site_names: SiteNames::new(),
         flattened,
     };
-    let mut page = walk::walk(&html, &tag_lines, rules, hiding, page);
+    let mut page = walk::walk(&tree, &tag_lines, rules, hiding, page);
     facts::add_host_name(&mut page);
     lines::fix_tag_start_lines(&decoded.text, &mut page);
     page

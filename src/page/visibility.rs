@@ -4,10 +4,9 @@
 //! What an element inherits (a hidden ancestor, a closed `<details>`) is the walk's business.
 
 use html5ever::local_name;
-use scraper::Html;
-use scraper::node::Element;
 
-use super::dom::{attr, element_text};
+use super::dom::attr;
+use super::tree::{Elem, Tree};
 use crate::rules::Ruleset;
 
 /// What hides an element on one page: the rules' hiding styles and classes, plus the classes the
@@ -20,15 +19,15 @@ pub(super) struct Hiding<'r> {
 
 impl<'r> Hiding<'r> {
     /// The hiding rules of the page `html`.
-    pub(super) fn new(html: &Html, rules: &'r Ruleset) -> Self {
+    pub(super) fn new(tree: &Tree, rules: &'r Ruleset) -> Self {
         Hiding {
             rules,
-            page_classes: page_css_hidden_classes(html, rules),
+            page_classes: page_css_hidden_classes(tree, rules),
         }
     }
 
     /// Whether `el` itself hides its content.
-    pub(super) fn hides(&self, el: &Element) -> bool {
+    pub(super) fn hides(&self, el: &Elem<'_>) -> bool {
         if attr(el, local_name!("hidden")).is_some() {
             return true;
         }
@@ -44,16 +43,16 @@ impl<'r> Hiding<'r> {
 
 /// Classes that the page's own CSS hides with a simple top-level rule (`.promo-note{display:none}`).
 /// Rules inside at-rules such as `@media` hide only on some screens and are ignored.
-fn page_css_hidden_classes(html: &Html, rules: &Ruleset) -> Vec<String> {
+fn page_css_hidden_classes(tree: &Tree, rules: &Ruleset) -> Vec<String> {
     let mut classes = Vec::new();
-    for node in html.tree.root().descendants() {
-        let Some(el) = node.value().as_element() else {
-            continue;
-        };
-        if el.name() != "style" {
+    for node in tree.descendants(tree.root()) {
+        if tree
+            .element(node)
+            .is_none_or(|el| *el.local() != local_name!("style"))
+        {
             continue;
         }
-        let css = element_text(node);
+        let css = tree.element_text(node);
         for (selectors, declarations) in top_level_rules(&css) {
             if !rules.style_hides(declarations) {
                 continue;

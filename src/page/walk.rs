@@ -5,23 +5,20 @@
 //! or a change of visibility starts a new block. Elements whose content is not text are skipped
 //! whole.
 
-use ego_tree::NodeId;
-use ego_tree::iter::Edge;
 use html5ever::{LocalName, local_name};
 use rustc_hash::FxHashMap;
-use scraper::node::Element;
-use scraper::{Html, Node};
 
-use super::dom::{append_collapsed, attr, collapse, element_text, resolve};
+use super::dom::{append_collapsed, attr, collapse, resolve};
 use super::facts::Facts;
+use super::tree::{Edge, Elem, Kind, NodeId, Tree};
 use super::visibility::Hiding;
 use super::{Block, Link, Page, Segment, Visibility};
 use crate::rules::Ruleset;
 
-/// Walks `html` and adds its blocks, links and page-level facts to `page`. `tag_lines` gives the
+/// Walks `tree` and adds its blocks, links and page-level facts to `page`. `tag_lines` gives the
 /// source line of the elements the parser recorded.
 pub(super) fn walk<'r>(
-    html: &Html,
+    tree: &Tree,
     tag_lines: &FxHashMap<NodeId, u32>,
     rules: &'r Ruleset,
     hiding: Hiding<'r>,
@@ -39,26 +36,30 @@ pub(super) fn walk<'r>(
         skip_depth: 0,
         facts: Facts::default(),
     };
-    for edge in html.tree.root().traverse() {
+    for edge in tree.traverse(tree.root()) {
         match edge {
-            Edge::Open(node) => match node.value() {
-                Node::Element(el) => {
-                    let line = tag_lines.get(&node.id()).copied().unwrap_or(0);
+            Edge::Open(node) => match tree.kind(node) {
+                Kind::Element => {
                     if b.skip_depth > 0 {
                         b.skip_depth += 1;
-                    } else {
-                        b.open(el, line, || element_text(node));
+                    } else if let Some(el) = tree.element(node) {
+                        let line = tag_lines.get(&node).copied().unwrap_or(0);
+                        b.open(&el, line, || tree.element_text(node));
                     }
                 }
-                Node::Text(text) if b.skip_depth == 0 => b.text(text),
+                Kind::Text if b.skip_depth == 0 => {
+                    if let Some(text) = tree.text(node) {
+                        b.text(text);
+                    }
+                }
                 _ => {}
             },
             Edge::Close(node) => {
-                if let Node::Element(el) = node.value() {
+                if tree.kind(node) == Kind::Element {
                     if b.skip_depth > 0 {
                         b.skip_depth -= 1;
                     } else {
-                        b.close(el);
+                        b.close();
                     }
                 }
             }
@@ -178,12 +179,12 @@ impl Builder<'_> {
             .is_some_and(|f| f.hidden || f.closed_details)
     }
 
-    fn open(&mut self, el: &Element, line: u32, inline_text: impl FnOnce() -> String) {
+    fn open(&mut self, el: &Elem<'_>, line: u32, inline_text: impl FnOnce() -> String) {
         // A `<title>` is read here and then skipped below like any element whose content is not text.
         self.facts
             .element(&mut self.page, self.rules, el, line, inline_text);
         let name = el.name();
-        if is_skipped(&el.name.local) {
+        if is_skipped(el.local()) {
             self.skip_depth = 1;
             return;
         }
@@ -191,7 +192,7 @@ impl Builder<'_> {
         let hidden = self.frames.last().is_some_and(|f| f.hidden)
             || (parent_closed_details && name != "summary")
             || self.hiding.hides(el);
-        let block = is_block(&el.name.local);
+        let block = is_block(el.local());
         if block {
             self.flush();
         }
@@ -209,7 +210,7 @@ impl Builder<'_> {
             let url = resolve(self.page.base.as_ref(), href);
             let order = self.next_order();
             let fallback = el
-                .attr("aria-label")
+                .attr(&LocalName::from("aria-label"))
                 .or_else(|| attr(el, local_name!("title")))
                 .or_else(|| {
                     (name == "area")
@@ -220,8 +221,7 @@ impl Builder<'_> {
             self.page.links.push(Link {
                 href: href.trim().to_string(),
                 url,
-                rel: el
-                    .attr("rel")
+                rel: attr(el, local_name!("rel"))
                     .unwrap_or("")
                     .split_ascii_whitespace()
                     .map(str::to_ascii_lowercase)
@@ -255,7 +255,7 @@ impl Builder<'_> {
         });
     }
 
-    fn close(&mut self, _el: &Element) {
+    fn close(&mut self) {
         let Some(frame) = self.frames.pop() else {
             return;
         };
@@ -310,11 +310,15 @@ impl Builder<'_> {
             } else {
                 offset
             };
-            block.segments.push(Segment {
-                offset: start.min(block.text.len()),
-                order,
-                link,
-            });
+            // A block's text past 4 GiB (never on a page within any sane size cap) gets no
+            // segment rather than a wrong one.
+            if let Ok(offset) = u32::try_from(start.min(block.text.len())) {
+                block.segments.push(Segment {
+                    offset,
+                    order,
+                    link: link.and_then(|i| u32::try_from(i).ok()),
+                });
+            }
         }
     }
 
@@ -322,8 +326,12 @@ impl Builder<'_> {
         if let Some(mut block) = self.current.take() {
             let trimmed = block.text.trim_end().len();
             block.text.truncate(trimmed);
-            block.segments.retain(|s| s.offset < trimmed);
+            block.segments.retain(|s| (s.offset as usize) < trimmed);
             if !block.text.trim().is_empty() && !block.segments.is_empty() {
+                // Growth left up to half of each buffer unused; pages dense in small blocks
+                // would otherwise keep it all.
+                block.text.shrink_to_fit();
+                block.segments.shrink_to_fit();
                 self.page.blocks.push(block);
             }
         }
