@@ -9,8 +9,9 @@ pub const MAX_URL_LEN: usize = 2000;
 
 /// Normalizes a URL for fetching and de-duplication: the fragment is dropped, scheme and host are
 /// lower-cased and the default port removed (both done by the `url` crate when parsing),
-/// percent-escapes of unreserved characters are decoded (`%7E` → `~`) and other escapes written
-/// with upper-case hex digits (`%2f` → `%2F`). Only `http` and `https` URLs are accepted.
+/// percent-escapes of unreserved characters are decoded (`%7E` → `~`), other escapes written
+/// with upper-case hex digits (`%2f` → `%2F`) and a `%` that starts no escape written as `%25`
+/// (which a server reads as the same `%`). Only `http` and `https` URLs are accepted.
 pub fn normalize(url: &Url) -> Option<Url> {
     if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
         return None;
@@ -67,6 +68,13 @@ fn normalize_escapes(s: &str) -> String {
                 i += 3;
                 continue;
             }
+        }
+        // A `%` that starts no escape is written as one: left bare, it could start a new escape
+        // with what the next escape decodes to (`%%36%31` would become `%61`, then `a`).
+        if bytes[i] == b'%' {
+            out.push_str("%25");
+            i += 1;
+            continue;
         }
         // `i` is always at a character boundary: escapes are ASCII.
         let ch = s[i..].chars().next().unwrap_or('\u{fffd}');
@@ -193,7 +201,22 @@ mod tests {
         );
         assert_eq!(n("https://e.com/p?q=%41%3d"), "https://e.com/p?q=A%3D");
         assert_eq!(n("https://e.com/caf%C3%A9"), "https://e.com/caf%C3%A9");
-        assert_eq!(n("https://e.com/100%"), "https://e.com/100%");
+        assert_eq!(n("https://e.com/100%"), "https://e.com/100%25");
+    }
+
+    #[test]
+    fn a_stray_percent_sign_cannot_splice_with_a_decoded_escape_into_a_new_one() {
+        // `%` then the escapes of `6` and `1`: decoding them must not leave `%61` (an `a`).
+        assert_eq!(n("https://e.com/%%36%31"), "https://e.com/%2561");
+        assert_eq!(n("https://e.com/p?q=%%30%61"), "https://e.com/p?q=%250a");
+        for s in [
+            "https://e.com/%%36%31",
+            "https://e.com/p?q=%%30%61",
+            "https://e.com/%",
+        ] {
+            let once = normalize(&Url::parse(s).unwrap()).unwrap();
+            assert_eq!(normalize(&once), Some(once.clone()), "{s}");
+        }
     }
 
     #[test]
