@@ -291,3 +291,217 @@ mod tests {
         assert!(!scope.host_in_scope("other.co.uk"));
     }
 }
+
+/// Properties of normalization and scope over generated URLs: the crawler keys its visited set,
+/// its journal and its frontier by the normalized URL, so normalizing must be stable, must not
+/// change what a server is asked for, and must not move a URL in or out of the crawl.
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// What a server reads from a path or query: `%` and two hex digits is that byte, any other
+    /// `%` is itself (the WHATWG percent-decode).
+    fn decoded(s: &str) -> Vec<u8> {
+        let b = s.as_bytes();
+        let mut out = Vec::with_capacity(b.len());
+        let mut i = 0;
+        while i < b.len() {
+            if b[i] == b'%'
+                && i + 2 < b.len()
+                && b[i + 1].is_ascii_hexdigit()
+                && b[i + 2].is_ascii_hexdigit()
+            {
+                out.push(u8::from_str_radix(&s[i + 1..i + 3], 16).expect("two hex digits"));
+                i += 3;
+            } else {
+                out.push(b[i]);
+                i += 1;
+            }
+        }
+        out
+    }
+
+    /// Text rich in what normalization rewrites: escapes (of hex digits and unreserved characters
+    /// too), stray `%` signs, hex digits, sub-delimiters and any character at all.
+    fn escapy() -> impl Strategy<Value = String> {
+        let piece = prop_oneof![
+            3 => Just("%".to_string()),
+            3 => "%[0-9a-fA-F]{2}",
+            2 => "%(3[0-9]|[46][1-6])",
+            3 => "[0-9a-fA-F]",
+            2 => "[a-zA-Z0-9._~-]",
+            1 => "[!$&'()*+,;=:@/?]",
+            1 => any::<char>().prop_map(String::from),
+        ];
+        prop::collection::vec(piece, 0..16).prop_map(|v| v.concat())
+    }
+
+    /// A host name of a few lower- or upper-case labels, possibly with `www.`.
+    fn host_name() -> impl Strategy<Value = String> {
+        "(www\\.)?[a-zA-Z0-9]{1,6}(\\.[a-zA-Z0-9-]{1,6}){0,2}\\.(com|co\\.uk|org)"
+    }
+
+    /// http and https URLs that `Url::parse` accepts, with escapy paths, queries and fragments.
+    fn http_url() -> impl Strategy<Value = Url> {
+        (
+            prop_oneof![Just("http"), Just("https"), Just("HTTP")],
+            prop_oneof![
+                host_name(),
+                (any::<u8>(), any::<u8>()).prop_map(|(a, b)| format!("127.{a}.{b}.1")),
+            ],
+            prop::option::of(prop_oneof![Just(80u16), Just(443), 1u16..]),
+            escapy(),
+            prop::option::of(escapy()),
+            prop::option::of(escapy()),
+        )
+            .prop_filter_map("Url::parse accepts it", |(s, h, port, p, q, f)| {
+                let port = port.map(|n| format!(":{n}")).unwrap_or_default();
+                let q = q.map(|q| format!("?{q}")).unwrap_or_default();
+                let f = f.map(|f| format!("#{f}")).unwrap_or_default();
+                Url::parse(&format!("{s}://{h}{port}/{p}{q}{f}")).ok()
+            })
+    }
+
+    /// The query as a server sees it: an empty one is none.
+    fn query(u: &Url) -> Option<Vec<u8>> {
+        u.query().filter(|q| !q.is_empty()).map(decoded)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        #[test]
+        fn normalizing_a_normalized_url_changes_nothing(u in http_url()) {
+            let n = normalize(&u).expect("an http(s) URL with a host is crawlable");
+            prop_assert_eq!(normalize(&n), Some(n.clone()), "from {}", u);
+            // The journal and the visited set hold it as text: read back, it is the same key.
+            let reread = Url::parse(n.as_str()).expect("a normalized URL parses");
+            prop_assert_eq!(normalize(&reread), Some(n));
+        }
+
+        #[test]
+        fn normalizing_asks_the_server_for_the_same_resource(u in http_url()) {
+            let n = normalize(&u).expect("crawlable");
+            prop_assert_eq!(n.scheme(), u.scheme());
+            prop_assert_eq!(n.host_str(), u.host_str());
+            prop_assert_eq!(n.port_or_known_default(), u.port_or_known_default());
+            prop_assert_eq!(n.fragment(), None);
+            let segments = |u: &Url| -> Vec<Vec<u8>> {
+                u.path_segments().expect("http URLs have a path").map(decoded).collect()
+            };
+            prop_assert_eq!(segments(&n), segments(&u), "{} became {}", u, n);
+            prop_assert_eq!(query(&n), query(&u), "{} became {}", u, n);
+        }
+
+        #[test]
+        fn normalize_never_panics_on_what_url_parse_accepts(
+            s in prop_oneof![
+                "[a-zA-Z][a-zA-Z0-9+.-]{0,6}:\\PC{0,40}",
+                "(https?|HTTPS?)://\\PC{0,60}",
+                escapy().prop_map(|s| format!("http://{s}")),
+            ]
+        ) {
+            if let Ok(u) = Url::parse(&s)
+                && let Some(n) = normalize(&u)
+            {
+                prop_assert_eq!(normalize(&n), Some(n.clone()), "from {:?}", s);
+            }
+        }
+
+        #[test]
+        fn escapes_come_out_well_formed_and_stable(s in escapy()) {
+            let once = normalize_escapes(&s);
+            let b = once.as_bytes();
+            for (i, _) in once.match_indices('%') {
+                prop_assert!(
+                    i + 2 < b.len() && b[i + 1].is_ascii_hexdigit() && b[i + 2].is_ascii_hexdigit(),
+                    "a bare % in {:?} (from {:?})", once, s
+                );
+            }
+            prop_assert_eq!(decoded(&once), decoded(&s), "{:?} became {:?}", s, once);
+            prop_assert_eq!(normalize_escapes(&once), once);
+        }
+
+        #[test]
+        fn a_url_the_scope_admits_is_still_admitted_once_normalized(
+            start in host_name(),
+            subdomains in any::<bool>(),
+            prefix in prop_oneof![Just(String::new()), Just("www.".to_string()), "[a-z]{1,5}\\."],
+            other in host_name(),
+            use_other in any::<bool>(),
+            rest in escapy(),
+        ) {
+            let start = Url::parse(&format!("https://{start}/")).expect("a start URL");
+            let scope = Scope::new(std::slice::from_ref(&start), subdomains, Vec::new(), Vec::new());
+            let host = if use_other {
+                other
+            } else {
+                format!("{prefix}{}", start.host_str().expect("a host"))
+            };
+            if let Ok(u) = Url::parse(&format!("http://{host}/{rest}")) {
+                let n = normalize(&u).expect("crawlable");
+                prop_assert_eq!(scope.admits(&n).is_ok(), scope.admits(&u).is_ok(), "{} became {}", u, n);
+            }
+        }
+
+        // The other address keeps the start's last octets now and then: a scope that matched
+        // host names by suffix would take `10.0.0.1` for a "subdomain" of `127.0.0.1`.
+        #[test]
+        fn an_ip_address_start_admits_no_other_address(
+            start in any::<[u8; 4]>(),
+            fresh in any::<[u8; 4]>(),
+            kept in 0..4usize,
+            port in prop::option::of(1u16..),
+        ) {
+            let mut other = fresh;
+            other[4 - kept..].copy_from_slice(&start[4 - kept..]);
+            let ip = std::net::Ipv4Addr::from(start);
+            let port = port.map(|p| format!(":{p}")).unwrap_or_default();
+            let url = Url::parse(&format!("http://{ip}{port}/")).expect("an IP URL");
+            let scope = Scope::new(&[url], true, Vec::new(), Vec::new());
+            prop_assert!(scope.host_in_scope(&ip.to_string()));
+            let other = std::net::Ipv4Addr::from(other);
+            prop_assume!(other != ip);
+            prop_assert!(!scope.host_in_scope(&other.to_string()), "{} admits {}", ip, other);
+        }
+
+        #[test]
+        fn loopback_start_127_0_0_1_admits_no_other_127_address(
+            b in prop_oneof![Just(0u8), any::<u8>()],
+            c in prop_oneof![Just(0u8), any::<u8>()],
+        ) {
+            let scope = Scope::new(
+                &[Url::parse("http://127.0.0.1:8080/").expect("URL")],
+                true,
+                Vec::new(),
+                Vec::new(),
+            );
+            prop_assume!((b, c) != (0, 0));
+            let other = format!("127.{b}.{c}.1");
+            prop_assert!(!scope.host_in_scope(&other), "{}", other);
+        }
+
+        // The `affc` prefix keeps `NAME.co.uk` off the public-suffix list (`ltd.co.uk` is on it).
+        #[test]
+        fn subdomains_are_below_the_registrable_domain_and_lookalikes_are_not(
+            name in "affc[a-z0-9]{0,6}",
+            sub in "[a-z0-9]{1,6}",
+            other in "[a-z0-9]{1,6}",
+        ) {
+            let start = Url::parse(&format!("https://{sub}.{name}.co.uk/")).expect("URL");
+            let scope = Scope::new(&[start], true, Vec::new(), Vec::new());
+            let below = format!("{other}.{name}.co.uk");
+            let inside = scope.host_in_scope(&below);
+            prop_assert!(inside, "{}", below);
+            let domain = format!("{name}.co.uk");
+            prop_assert!(scope.host_in_scope(&domain), "{}", domain);
+            let glued = format!("{other}{name}.co.uk");
+            let lookalike = scope.host_in_scope(&glued);
+            prop_assert!(!lookalike, "{}", glued);
+            let suffixed = format!("{name}{other}.co.uk");
+            let lookalike = scope.host_in_scope(&suffixed);
+            prop_assert!(!lookalike, "{}", suffixed);
+        }
+    }
+}
