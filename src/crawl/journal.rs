@@ -382,3 +382,276 @@ mod tests {
         std::fs::remove_file(&p).unwrap();
     }
 }
+
+/// Properties of the journal over generated runs: whatever a crawl wrote and wherever a kill cut
+/// the file, reopening replays each whole record once, and a resumed run's records add to them.
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use std::collections::BTreeSet;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use proptest::prelude::*;
+
+    use crate::findings::PageReport;
+    use crate::sink::{Failure, NotAudited, Progress};
+
+    /// One call a crawl makes on the journal.
+    #[derive(Debug, Clone)]
+    enum Op {
+        Queued(Url, u32, u32),
+        Sitemap(Url, Option<Event>),
+        Done(Url, Option<String>, Option<Event>),
+        Event(Event),
+        Flush,
+    }
+
+    /// A fresh file name in the temp folder, for one generated case.
+    fn temp() -> PathBuf {
+        static N: AtomicUsize = AtomicUsize::new(0);
+        let n = N.fetch_add(1, Ordering::SeqCst);
+        let p =
+            std::env::temp_dir().join(format!("affcheck-journal-prop-{}-{n}", std::process::id()));
+        let _ = std::fs::remove_file(&p);
+        p
+    }
+
+    /// URLs from a small pool, so that the same URL is queued and finished more than once, and
+    /// now and then any path at all.
+    fn url() -> impl Strategy<Value = Url> {
+        prop_oneof![
+            4 => (0..6u8).prop_map(|i| format!("http://e.com/p/{i}")),
+            1 => "\\PC{0,12}".prop_map(|p| format!("https://www.e.com/{p}")),
+        ]
+        .prop_map(|s| Url::parse(&s).expect("an http URL"))
+    }
+
+    /// Free text, line breaks and quotes included: it goes into the JSON of an event.
+    fn text() -> impl Strategy<Value = String> {
+        prop_oneof![
+            "\\PC{0,20}",
+            prop::collection::vec(
+                prop_oneof![
+                    Just("\n"),
+                    Just("\r\n"),
+                    Just("\""),
+                    Just("\\"),
+                    Just("\u{2028}"),
+                    Just(" - "),
+                    Just("D "),
+                ],
+                0..6
+            )
+            .prop_map(|v| v.concat()),
+        ]
+    }
+
+    /// Every kind of event a crawl records (notes go to the console only, never to the journal).
+    fn event() -> impl Strategy<Value = Event> {
+        prop_oneof![
+            (url(), text(), prop::option::of(any::<u16>()), any::<u32>()).prop_map(
+                |(u, message, status, attempts)| Event::Failed(Failure {
+                    target: u.to_string(),
+                    message,
+                    status,
+                    attempts,
+                })
+            ),
+            (url(), text(), text(), any::<bool>()).prop_map(|(u, reason, key, skipped)| {
+                Event::NotAudited(NotAudited {
+                    page: u.to_string(),
+                    reason,
+                    key,
+                    skipped,
+                })
+            }),
+            url().prop_map(|u| Event::Audited(PageReport {
+                page_url: u.to_string(),
+                findings: Vec::new(),
+                links: Vec::new(),
+            })),
+            (any::<usize>(), any::<usize>(), any::<u64>()).prop_map(|(pages, done, ms)| {
+                Event::Progress(Progress {
+                    pages,
+                    done,
+                    queued: 0,
+                    errors: 0,
+                    elapsed_ms: ms,
+                })
+            }),
+        ]
+    }
+
+    /// One journal call; admissions are the most common, as in a crawl.
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            4 => (url(), 0..5u32, 0..3u32).prop_map(|(u, d, h)| Op::Queued(u, d, h)),
+            1 => (url(), prop::option::of(event())).prop_map(|(u, e)| Op::Sitemap(u, e)),
+            4 => (url(), prop::option::of(url()), prop::option::of(event()))
+                .prop_map(|(u, k, e)| Op::Done(u, k.map(|k| k.to_string()), e)),
+            1 => event().prop_map(Op::Event),
+            1 => Just(Op::Flush),
+        ]
+    }
+
+    /// Makes the calls of `ops` on the journal.
+    fn write(journal: &mut Journal, ops: &[Op]) {
+        for op in ops {
+            match op {
+                Op::Queued(u, d, h) => journal.queued(u, *d, *h),
+                Op::Sitemap(u, e) => journal.sitemap_done(u, e.as_ref()).expect("write"),
+                Op::Done(u, k, e) => journal.done(u, k.as_deref(), e.as_ref()).expect("write"),
+                Op::Event(e) => journal.event(e).expect("write"),
+                Op::Flush => journal.flush().expect("write"),
+            }
+        }
+    }
+
+    /// The records `ops` put in the file, in file order: admissions go out with the next write,
+    /// so those after the last one are not written; a flush is no record of its own.
+    fn records(ops: &[Op]) -> Vec<Op> {
+        let last_write = ops.iter().rposition(|o| !matches!(o, Op::Queued(..)));
+        ops[..last_write.map_or(0, |i| i + 1)]
+            .iter()
+            .filter(|o| !matches!(o, Op::Flush))
+            .cloned()
+            .collect()
+    }
+
+    /// What opening a journal shows, in comparable form.
+    #[derive(Debug, PartialEq)]
+    struct State {
+        pending: Vec<(String, u32, u32)>,
+        seen: BTreeSet<String>,
+        audited_keys: BTreeSet<String>,
+        sitemaps_done: BTreeSet<String>,
+        finished: usize,
+        any: bool,
+        /// Replayed events as JSON, in order.
+        events: Vec<serde_json::Value>,
+    }
+
+    /// An event as JSON (events have no `PartialEq`).
+    fn json(e: &Event) -> serde_json::Value {
+        serde_json::to_value(e).expect("an event serializes")
+    }
+
+    /// The state that replaying exactly `records`, each once, must give (the spec of `open`).
+    fn expected(records: &[Op]) -> State {
+        let mut admitted = Vec::new();
+        let mut done = HashSet::new();
+        let mut s = State {
+            pending: Vec::new(),
+            seen: BTreeSet::new(),
+            audited_keys: BTreeSet::new(),
+            sitemaps_done: BTreeSet::new(),
+            finished: 0,
+            any: !records.is_empty(),
+            events: Vec::new(),
+        };
+        for r in records {
+            match r {
+                Op::Queued(u, d, h) => {
+                    s.seen.insert(u.to_string());
+                    admitted.push((u.to_string(), *d, *h));
+                }
+                Op::Sitemap(u, e) => {
+                    s.sitemaps_done.insert(u.to_string());
+                    s.events.extend(e.iter().map(json));
+                }
+                Op::Done(u, k, e) => {
+                    s.finished += 1;
+                    s.audited_keys.extend(k.iter().cloned());
+                    s.events.extend(e.iter().map(json));
+                    done.insert(u.to_string());
+                }
+                Op::Event(e) => s.events.push(json(e)),
+                Op::Flush => {}
+            }
+        }
+        s.pending = admitted
+            .into_iter()
+            .filter(|(u, _, _)| !done.contains(u))
+            .collect();
+        s
+    }
+
+    /// Opens the journal at `path` and collects what it replays.
+    fn open(path: &Path) -> (Journal, State) {
+        let mut events = Vec::new();
+        let (journal, r) = Journal::open(path, |e| {
+            events.push(json(&e));
+            Ok(())
+        })
+        .expect("the journal opens");
+        let state = State {
+            pending: r
+                .pending
+                .into_iter()
+                .map(|(u, d, h)| (u.to_string(), d, h))
+                .collect(),
+            seen: r.seen.into_iter().collect(),
+            audited_keys: r.audited_keys.into_iter().collect(),
+            sitemaps_done: r.sitemaps_done.into_iter().collect(),
+            finished: r.finished,
+            any: r.any,
+            events,
+        };
+        (journal, state)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(128))]
+
+        #[test]
+        fn a_kill_at_any_byte_loses_only_the_torn_record_and_resuming_adds_the_rest(
+            before in prop::collection::vec(op(), 0..24),
+            after in prop::collection::vec(op(), 0..12),
+            cut in any::<prop::sample::Index>(),
+        ) {
+            let path = temp();
+            write(&mut open(&path).0, &before);
+            let bytes = std::fs::read(&path).expect("read");
+            let written = records(&before);
+            let lines = bytes.iter().filter(|b| **b == b'\n').count();
+            prop_assert_eq!(lines, 1 + written.len(), "one line per record, after the header");
+
+            // A kill mid-write leaves the file cut anywhere.
+            let cut = cut.index(bytes.len() + 1);
+            std::fs::write(&path, &bytes[..cut]).expect("cut");
+            let whole = bytes[..cut].iter().filter(|b| **b == b'\n').count();
+            let survivors = &written[..whole.saturating_sub(1)];
+
+            let (mut journal, state) = open(&path);
+            prop_assert_eq!(&state, &expected(survivors));
+            write(&mut journal, &after);
+            drop(journal);
+
+            let mut all = survivors.to_vec();
+            all.extend(records(&after));
+            let (journal, state) = open(&path);
+            drop(journal);
+            prop_assert_eq!(&state, &expected(&all));
+            std::fs::remove_file(&path).expect("remove");
+        }
+
+        #[test]
+        fn opening_twice_without_writing_replays_the_same(
+            ops in prop::collection::vec(op(), 0..24),
+            cut in any::<prop::sample::Index>(),
+        ) {
+            let path = temp();
+            write(&mut open(&path).0, &ops);
+            let bytes = std::fs::read(&path).expect("read");
+            std::fs::write(&path, &bytes[..cut.index(bytes.len() + 1)]).expect("cut");
+            let (journal, first) = open(&path);
+            drop(journal);
+            let repaired = std::fs::read(&path).expect("read");
+            let (journal, second) = open(&path);
+            drop(journal);
+            prop_assert_eq!(first, second);
+            prop_assert_eq!(std::fs::read(&path).expect("read"), repaired, "a second open changes nothing");
+            std::fs::remove_file(&path).expect("remove");
+        }
+    }
+}
