@@ -8,6 +8,7 @@ mod crawl_support;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::Child;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crawl_support::{
@@ -1216,6 +1217,256 @@ fn resume_does_not_repeat_error_rows() {
         vec![site.url("/missing-sitemap.xml").as_str()],
         "{:#?}",
         errs.rows
+    );
+}
+
+/// Hubs of the kill-loop site.
+const KILL_HUBS: usize = 30;
+
+/// What a site serves, as a crawler starting at its home page finds it.
+struct Served {
+    /// Audited pages, each with the one affiliate link it carries.
+    audited: BTreeMap<String, String>,
+    /// Pages that answer an error status.
+    failing: BTreeSet<String>,
+}
+
+/// The kill-loop site: its home page links to `KILL_HUBS` hubs, each hub to a leaf of its own
+/// and back home, every page answers after 20 ms with an affiliate link of its own, except every
+/// third leaf (2, 5, 8 …), which answers 404. While the crawl is in the hubs, the frontier holds every hub not
+/// yet crawled ahead of each newly found leaf. Paths put in the returned set answer slowly from
+/// then on. Also returns what the site serves, found by following its links from home.
+fn kill_loop_site() -> (Site, Served, Arc<Mutex<BTreeSet<String>>>) {
+    let site = Site::start();
+    let slow: Arc<Mutex<BTreeSet<String>>> = Arc::default();
+    let hub = |h: usize| format!("/hub/{h}");
+    let leaf = |h: usize| format!("/leaf/{h}");
+    let failing: BTreeSet<String> = (0..KILL_HUBS).filter(|h| h % 3 == 2).map(leaf).collect();
+    let fails = |path: &str| failing.contains(path);
+    let mut links_of: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    links_of.insert("/".into(), (0..KILL_HUBS).map(hub).collect());
+    for h in 0..KILL_HUBS {
+        links_of.insert(hub(h), vec![leaf(h), "/".into()]);
+        links_of.insert(leaf(h), vec!["/".into()]);
+    }
+    let link = |path: &str| {
+        format!(
+            "https://www.amazon.com/dp/B{}?tag=x-20",
+            path.replace('/', "-")
+        )
+    };
+    for (path, hrefs) in &links_of {
+        let reply = if fails(path) {
+            Reply::typed("text/plain", "gone").status(404)
+        } else {
+            let hrefs: Vec<&str> = hrefs.iter().map(String::as_str).collect();
+            Reply::html(page(&format!(
+                "<p>{path}</p>\n<p><a href=\"{}\">Item</a></p>\n{}",
+                link(path),
+                links(&hrefs)
+            )))
+        };
+        let (slow, path_owned) = (Arc::clone(&slow), path.clone());
+        site.route(path, move |_| {
+            let pause = if slow.lock().unwrap().contains(&path_owned) {
+                400
+            } else {
+                20
+            };
+            reply.clone().delay(Duration::from_millis(pause))
+        });
+    }
+    let mut served = Served {
+        audited: BTreeMap::new(),
+        failing: BTreeSet::new(),
+    };
+    let mut seen = BTreeSet::from(["/".to_string()]);
+    let mut queue = std::collections::VecDeque::from(["/".to_string()]);
+    while let Some(path) = queue.pop_front() {
+        if fails(&path) {
+            served.failing.insert(site.url(&path));
+            continue;
+        }
+        served.audited.insert(site.url(&path), link(&path));
+        for next in &links_of[&path] {
+            if seen.insert(next.clone()) {
+                queue.push_back(next.clone());
+            }
+        }
+    }
+    (site, served, slow)
+}
+
+/// A fixed-seed xorshift generator: the kill moments differ from one another but not from run to
+/// run, so a failure can be replayed.
+struct Moments(u64);
+
+impl Moments {
+    /// The next number below `n`.
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0 % n.max(1)
+    }
+}
+
+/// URLs the journal at `path` records as finished (its `D` lines).
+fn journalled_done(path: &Path) -> usize {
+    std::fs::read(path)
+        .map(|b| {
+            b.split(|c| *c == b'\n')
+                .filter(|l| l.starts_with(b"D "))
+                .count()
+        })
+        .unwrap_or(0)
+}
+
+/// Waits until the journal at `state` records `done` finished URLs, lets the crawl run `extra`
+/// longer, then kills it with SIGKILL and checks that the kill, not the end of the crawl, stopped
+/// it.
+fn kill_after_done(mut child: Child, state: &Path, done: usize, extra: Duration) {
+    use std::os::unix::process::ExitStatusExt;
+    let started = Instant::now();
+    while journalled_done(state) < done {
+        if let Some(status) = child.try_wait().expect("wait") {
+            panic!("the crawl ended ({status}) before {done} URLs were done");
+        }
+        assert!(started.elapsed() < Duration::from_secs(10), "no progress");
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    std::thread::sleep(extra);
+    child.kill().expect("kill");
+    let status = child.wait().expect("reap");
+    assert_eq!(
+        status.signal(),
+        Some(9),
+        "the crawl ended ({status}) before the kill at {done} URLs + {extra:?}"
+    );
+}
+
+/// Cuts the last line of the file at `path` in the middle, as a crash mid-write would. Returns
+/// the line as it was.
+fn tear_last_line(path: &Path) -> String {
+    let bytes = std::fs::read(path).expect("read the journal");
+    let body = bytes.strip_suffix(b"\n").unwrap_or(&bytes);
+    let start = body.iter().rposition(|c| *c == b'\n').map_or(0, |i| i + 1);
+    let cut = start + (body.len() - start) / 2;
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(path)
+        .and_then(|f| f.set_len(cut as u64))
+        .expect("tear the journal");
+    String::from_utf8_lossy(&body[start..]).into_owned()
+}
+
+/// Five SIGKILLs at seeded moments spread over the crawl, the first followed by a journal torn by
+/// hand in its last line, each followed by a resume: the report, the inventory and the errors
+/// file end up with every page the site serves, once.
+#[test]
+fn five_kills_and_a_torn_journal_lose_no_row_and_repeat_none() {
+    let (site, served, slow) = kill_loop_site();
+    let dir = TempDir::new("kill-loop");
+    let report = dir.path("report.csv");
+    let inventory = dir.path("inventory.csv");
+    let errors = dir.path("errors.csv");
+    let state = dir.path("crawl.state");
+    let crawl_args = args(&[
+        &site.url("/"),
+        "--state",
+        &state.display().to_string(),
+        "--output",
+        &report.display().to_string(),
+        "--inventory",
+        &inventory.display().to_string(),
+        "--errors",
+        &errors.display().to_string(),
+        "--concurrency",
+        "2",
+        "--retries",
+        "0",
+    ]);
+    let finished = served.audited.len() + served.failing.len();
+    let kills = 5;
+    let band = (finished - 2) / kills;
+    let mut moments = Moments(0x5eed_affc_0c4e_c0de);
+    for k in 0..kills {
+        let done = 1 + k * band + moments.below(band as u64) as usize;
+        let extra = Duration::from_millis(moments.below(8));
+        let (child, _, _) = spawn(&dir, &crawl_args);
+        kill_after_done(child, &state, done, extra);
+        // Torn early, with kills to come: the record the next run appends after the fragment
+        // must survive them. The torn record's page answers slowly from now on, so that record
+        // is another page's, one that finds a new page.
+        if k == 0 {
+            let torn = tear_last_line(&state);
+            let url = torn.split(' ').nth(1).expect("a record names its URL");
+            let path = url.strip_prefix(&site.url("")).expect("a page of the site");
+            slow.lock().unwrap().insert(path.to_string());
+        }
+    }
+    let run = crawl(&dir, &crawl_args);
+    assert_eq!(run.code, Some(1), "{}", run.stderr);
+
+    let rows = Csv::read(&report);
+    assert_eq!(rows.header_line(), REPORT_HEADER);
+    // (page, affiliate link) of each row.
+    let pairs = |rows: &[&BTreeMap<String, String>]| -> Vec<(String, String)> {
+        rows.iter()
+            .map(|r| (r["page_url"].clone(), r["link_url"].clone()))
+            .collect()
+    };
+    let served_links: BTreeSet<(String, String)> = served.audited.clone().into_iter().collect();
+    assert_each_once(
+        pairs(&rows.rows_where("rule", "undisclosed")),
+        &served_links,
+        "undisclosed rows",
+    );
+    let pages: BTreeSet<&str> = rows.column("page_url").into_iter().collect();
+    let served_pages: BTreeSet<&str> = served.audited.keys().map(String::as_str).collect();
+    assert_eq!(pages, served_pages, "pages in the report");
+    let all_rows: BTreeSet<_> = rows.rows.iter().cloned().collect();
+    assert_each_once(rows.rows.clone(), &all_rows, "report rows");
+
+    let links = Csv::read(&inventory);
+    let listed: Vec<&BTreeMap<String, String>> = links.rows.iter().collect();
+    assert_each_once(pairs(&listed), &served_links, "inventory rows");
+
+    let errs = Csv::read(&errors);
+    let failed: Vec<String> = errs.column("url").into_iter().map(String::from).collect();
+    assert_each_once(failed, &served.failing, "errors rows");
+
+    // A resume fetches again only what was unfinished at the kill: the pages in flight (at most
+    // twice --concurrency, counting those fetched and being audited), and the torn record's.
+    let fetched: usize = site.page_counts().values().sum();
+    let again = fetched - finished;
+    assert!(
+        again <= kills * 2 * 2 + 1,
+        "{again} pages fetched again: {:?}",
+        site.page_counts()
+    );
+}
+
+/// Asserts that `got` holds every item of `expected` exactly once and nothing else, naming what
+/// is missing, repeated or unexpected.
+fn assert_each_once<T: Ord + Clone + std::fmt::Debug>(
+    got: Vec<T>,
+    expected: &BTreeSet<T>,
+    what: &str,
+) {
+    let mut counts: BTreeMap<T, usize> = BTreeMap::new();
+    for item in got {
+        *counts.entry(item).or_default() += 1;
+    }
+    let missing: Vec<&T> = expected
+        .iter()
+        .filter(|e| !counts.contains_key(e))
+        .collect();
+    let repeated: Vec<(&T, &usize)> = counts.iter().filter(|(_, n)| **n > 1).collect();
+    let unexpected: Vec<&T> = counts.keys().filter(|k| !expected.contains(k)).collect();
+    assert!(
+        missing.is_empty() && repeated.is_empty() && unexpected.is_empty(),
+        "{what}: missing {missing:#?}\nrepeated {repeated:#?}\nunexpected {unexpected:#?}"
     );
 }
 
