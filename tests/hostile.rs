@@ -273,8 +273,13 @@ fn a_429_holds_back_every_request_to_the_host_and_long_waits_are_capped() {
 // ---------------------------------------------------------------------------------------------
 // Broken replies, from a raw TCP server that answers by path and by how often the path was asked
 
+/// Connections one [`RawServer`] accepts at most; later ones are closed unanswered.
+const RAW_MAX_CONNECTIONS: usize = 64;
+
 /// A raw HTTP/1.1 server on 127.0.0.1 whose handler writes whatever it likes to the socket. The
-/// accept loop ends with the test (the listener is non-blocking and checks a stop flag).
+/// accept loop ends with the test (the listener is non-blocking and checks a stop flag), after
+/// [`crawl_support::WATCHDOG`] at the latest, and it serves at most [`RAW_MAX_CONNECTIONS`]
+/// connections.
 struct RawServer {
     port: u16,
     stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
@@ -295,11 +300,16 @@ impl RawServer {
                 usize,
             >::new()));
             let started = std::time::Instant::now();
+            let mut accepted = 0;
             while !flag.load(Ordering::SeqCst) && started.elapsed() < crawl_support::WATCHDOG {
                 let Ok((mut stream, _)) = listener.accept() else {
                     std::thread::sleep(std::time::Duration::from_millis(5));
                     continue;
                 };
+                accepted += 1;
+                if accepted > RAW_MAX_CONNECTIONS {
+                    continue;
+                }
                 let counts = counts.clone();
                 std::thread::spawn(move || {
                     stream.set_nonblocking(false).unwrap();
@@ -420,4 +430,125 @@ fn broken_replies_are_retried_or_reported_and_good_urls_still_audited() {
     assert!(line(raw.url("/silent")).contains("--timeout"));
     let garbage = line(raw.url("/garbage"));
     assert!(!garbage.contains('\u{0}'), "{garbage}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Slowloris: servers that answer a byte at a time
+
+/// Gap between two bytes of a dripping reply: a whole page would take minutes.
+const DRIP_GAP: std::time::Duration = std::time::Duration::from_millis(700);
+
+/// Writes `bytes` to `stream` one at a time, [`DRIP_GAP`] apart, until all are out, the client has
+/// gone, or the watchdog of `crawl_support` has passed.
+fn drip(stream: &mut std::net::TcpStream, bytes: &[u8]) {
+    use std::io::Write;
+    let started = std::time::Instant::now();
+    for b in bytes {
+        if stream.write_all(&[*b]).is_err()
+            || stream.flush().is_err()
+            || started.elapsed() > crawl_support::WATCHDOG
+        {
+            return;
+        }
+        std::thread::sleep(DRIP_GAP);
+    }
+}
+
+/// `/drip-headers` sends its status line and headers a byte at a time; `/drip-body` sends them at
+/// once, then the body a byte at a time. Both are pages with an undisclosed link, if one waited.
+fn slow_replies(path: &str, _nth: usize, stream: &mut std::net::TcpStream) {
+    use std::io::Write;
+    let page = page(&undisclosed_body(&[]));
+    let head = format!(
+        "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        page.len()
+    );
+    match path {
+        "/drip-headers" => drip(stream, format!("{head}{page}").as_bytes()),
+        "/drip-body" => {
+            if stream.write_all(head.as_bytes()).is_ok() && stream.flush().is_ok() {
+                drip(stream, page.as_bytes());
+            }
+        }
+        _ => {
+            let _ = stream.write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n");
+        }
+    }
+}
+
+/// The dripping URLs of `raw`.
+fn dripping(raw: &RawServer) -> [String; 2] {
+    [raw.url("/drip-headers"), raw.url("/drip-body")]
+}
+
+#[test]
+fn a_crawl_gives_up_on_dripping_servers_after_timeout_and_audits_the_rest() {
+    let raw = RawServer::start(slow_replies);
+    let site = Site::start();
+    let good: Vec<String> = (0..10).map(|i| format!("/post-{i}")).collect();
+    let slow = dripping(&raw);
+    let mut home: Vec<&str> = slow.iter().map(String::as_str).collect();
+    home.extend(good.iter().map(String::as_str));
+    site.page("/", &links(&home));
+    for path in &good {
+        site.page(path, &undisclosed_body(&[]));
+    }
+    let dir = TempDir::new("hostile-slowloris");
+    let started = std::time::Instant::now();
+    let out = crawl_site(&dir, &[&site.url("/"), "--timeout", "2", "--retries", "1"]);
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(30),
+        "took {:?}: {}",
+        started.elapsed(),
+        out.dump()
+    );
+    assert_eq!(out.run.code, Some(1), "{}", out.dump());
+    assert_eq!(
+        out.undisclosed_pages(),
+        urls(&site, &good),
+        "{}",
+        out.dump()
+    );
+    for url in &slow {
+        let row = out.errors.row_where("url", url);
+        assert!(
+            row["error"].contains("--timeout"),
+            "{url}: the error names --timeout: {}",
+            out.dump()
+        );
+    }
+    assert_eq!(out.errors.rows.len(), slow.len(), "{}", out.dump());
+}
+
+#[test]
+fn check_gives_up_on_dripping_servers_after_timeout() {
+    let raw = RawServer::start(slow_replies);
+    let site = Site::start();
+    site.page("/fine", &undisclosed_body(&[]));
+    let slow = dripping(&raw);
+    let started = std::time::Instant::now();
+    let run = check_url(&["--timeout", "2", &slow[0], &slow[1], &site.url("/fine")]);
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(15),
+        "took {:?}",
+        started.elapsed()
+    );
+    assert_eq!(run.code, 2, "{run:?}");
+    for url in &slow {
+        assert!(
+            run.stderr_lines()
+                .iter()
+                .any(|l| l.contains(url.as_str()) && l.contains("--timeout")),
+            "an error for {url} naming --timeout: {}",
+            run.stderr
+        );
+    }
+    assert_eq!(
+        run.report()
+            .column("page_url")
+            .into_iter()
+            .collect::<BTreeSet<_>>(),
+        BTreeSet::from([site.url("/fine").as_str()]),
+        "{run:?}"
+    );
 }
