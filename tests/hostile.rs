@@ -552,3 +552,109 @@ fn check_gives_up_on_dripping_servers_after_timeout() {
         "{run:?}"
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// Crawler traps
+
+/// A calendar at `/calendar?month=N` whose every page links to the month before and the month
+/// after, forever, beside `/page-0` … `/page-{ordinary-1}` with an undisclosed link each, all
+/// linked from the home page (the calendar first, so that it gets ahead in the frontier).
+/// Returns the ordinary pages' paths.
+fn calendar_site(site: &Site, ordinary: usize) -> Vec<String> {
+    let pages: Vec<String> = (0..ordinary).map(|i| format!("/page-{i}")).collect();
+    let mut home = vec!["/calendar?month=0"];
+    home.extend(pages.iter().map(String::as_str));
+    site.page("/", &links(&home));
+    for p in &pages {
+        site.page(p, &undisclosed_body(&[]));
+    }
+    site.route_query("/calendar", |query, _| {
+        let month: i64 = query
+            .and_then(|q| q.strip_prefix("month="))
+            .and_then(|m| m.parse().ok())
+            .unwrap_or(0);
+        let (next, previous) = (
+            format!("/calendar?month={}", month + 1),
+            format!("/calendar?month={}", month - 1),
+        );
+        Reply::html(page(&format!(
+            "<h1>Month {month}</h1>\n{}",
+            links(&[&previous, &next])
+        )))
+    });
+    pages
+}
+
+/// The months of the calendar that `site` was asked for.
+fn months_requested(site: &Site) -> BTreeSet<i64> {
+    site.hits_to("/calendar")
+        .iter()
+        .filter_map(|h| h.query.as_deref()?.strip_prefix("month=")?.parse().ok())
+        .collect()
+}
+
+#[test]
+fn a_calendar_trap_ends_at_max_pages_with_every_ordinary_page_audited() {
+    let site = Site::start();
+    let ordinary = calendar_site(&site, 20);
+    let max_pages = 60;
+    let dir = TempDir::new("hostile-calendar");
+    let out = crawl_site(
+        &dir,
+        &[&site.url("/"), "--max-pages", &max_pages.to_string()],
+    );
+    assert_eq!(out.run.code, Some(1), "{}", out.dump());
+    out.assert_no_errors();
+    assert_eq!(
+        out.undisclosed_pages(),
+        urls(&site, &ordinary),
+        "{}",
+        out.dump()
+    );
+    // The home page, the ordinary pages and as many months as the cap leaves.
+    let months = months_requested(&site);
+    assert_eq!(months.len(), max_pages - 1 - ordinary.len(), "{months:?}");
+    let summary = out.run.stderr.lines().last().unwrap_or("");
+    assert!(
+        summary.contains(&format!("{max_pages} pages"))
+            && summary.contains("stopped at --max-pages"),
+        "the summary says the page cap stopped the crawl: {}",
+        out.run.stderr
+    );
+}
+
+#[test]
+fn a_calendar_trap_ends_at_max_depth_with_every_ordinary_page_audited() {
+    let site = Site::start();
+    let ordinary = calendar_site(&site, 20);
+    let max_depth: i64 = 4;
+    let dir = TempDir::new("hostile-calendar-depth");
+    let out = crawl_site(
+        &dir,
+        &[&site.url("/"), "--max-depth", &max_depth.to_string()],
+    );
+    assert_eq!(out.run.code, Some(1), "{}", out.dump());
+    out.assert_no_errors();
+    assert_eq!(
+        out.undisclosed_pages(),
+        urls(&site, &ordinary),
+        "{}",
+        out.dump()
+    );
+    // Month 0 is one step from the home page, and each step reaches one month further.
+    let reach = max_depth - 1;
+    assert_eq!(
+        months_requested(&site),
+        (-reach..=reach).collect::<BTreeSet<i64>>(),
+        "{}",
+        out.dump()
+    );
+    for (path, n) in site.page_counts() {
+        assert!(n == 1 || path == "/calendar", "{path} fetched {n} times");
+    }
+    assert!(
+        !out.run.stderr.contains("--max-pages"),
+        "the depth, not the page cap, ended it: {}",
+        out.run.stderr
+    );
+}

@@ -144,8 +144,8 @@ pub fn sitemap_index(urls: &[String]) -> String {
 // ---------------------------------------------------------------------------------------------
 // Server
 
-/// Answers the `n`-th request (0-based) to a path.
-type Handler = Arc<dyn Fn(usize) -> Reply + Send + Sync>;
+/// Answers the `n`-th request (0-based) to a path, given the request's query.
+type Handler = Arc<dyn Fn(Option<&str>, usize) -> Reply + Send + Sync>;
 
 /// One request the server saw.
 #[derive(Clone, Debug)]
@@ -234,6 +234,16 @@ impl Site {
 
     /// Answers requests to `path` with `f(n)`, `n` counting earlier requests to the path.
     pub fn route(&self, path: &str, f: impl Fn(usize) -> Reply + Send + Sync + 'static) -> &Site {
+        self.route_query(path, move |_, n| f(n))
+    }
+
+    /// Answers requests to `path` with `f(query, n)`: pages generated from their query string
+    /// (a calendar that links to the next month forever).
+    pub fn route_query(
+        &self,
+        path: &str,
+        f: impl Fn(Option<&str>, usize) -> Reply + Send + Sync + 'static,
+    ) -> &Site {
         self.shared
             .routes
             .lock()
@@ -314,7 +324,7 @@ async fn answer(shared: &Shared, req: Request) -> Response {
     shared.total.fetch_add(1, Ordering::SeqCst);
     let handler = shared.routes.lock().unwrap().get(&path).cloned();
     let reply = match handler {
-        Some(h) => h(n),
+        Some(h) => h(req.uri().query(), n),
         None => Reply::typed("text/plain", "not found").status(404),
     };
     if !reply.delay.is_zero() {
