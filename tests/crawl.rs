@@ -1009,6 +1009,44 @@ fn extra_headers_do_not_reach_another_port_of_the_start_host() {
     );
 }
 
+/// A redirect does not carry the secret to another origin: the start URL and a page link both
+/// redirect to another port of the start host, which is in the crawl's scope but never gets the
+/// header.
+#[test]
+fn extra_headers_do_not_follow_a_redirect_to_another_origin() {
+    let site = Site::start();
+    let other = Site::start();
+    site.reply("/", Reply::redirect(302, &other.url("/home")));
+    other.page("/home", &links(&[site.url("/go").as_str()]));
+    site.reply("/go", Reply::redirect(301, &other.url("/landing")));
+    other.page("/landing", "<p>Landed.</p>");
+    let dir = TempDir::new("headers-redirect");
+    let out = crawl_site(
+        &dir,
+        &[&site.url("/"), "--header", "Authorization: Bearer s3cret"],
+    );
+    assert_eq!(out.run.code, Some(0), "{}", out.dump());
+    out.assert_no_errors();
+    assert_eq!(other.count("/home"), 1, "{:#?}", other.hits());
+    assert_eq!(other.count("/landing"), 1, "{:#?}", other.hits());
+    for h in other.hits() {
+        assert!(
+            h.headers.get("authorization").is_none(),
+            "the secret followed a redirect to port {}: {}",
+            other.port(),
+            h.path
+        );
+    }
+    assert!(site.count("/go") >= 1, "{:#?}", site.hits());
+    assert!(
+        site.hits()
+            .iter()
+            .all(|h| h.headers.get("authorization").is_some()),
+        "{:#?}",
+        site.hits()
+    );
+}
+
 // ---------------------------------------------------------------------------------------------
 // 12. Resume
 

@@ -85,6 +85,17 @@ impl FetchConfig {
     }
 }
 
+impl FetchConfig {
+    /// Whether a request to `url` carries `headers`: only when its origin is one of
+    /// `header_origins` exactly (scheme, host and port).
+    pub fn sends_headers_to(&self, url: &Url) -> bool {
+        !self.headers.is_empty()
+            && self
+                .header_origins
+                .contains(&url.origin().ascii_serialization())
+    }
+}
+
 /// What to read of a response.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Want {
@@ -303,12 +314,7 @@ impl Fetcher {
                 Want::Any => "*/*",
             },
         );
-        if !self.config.headers.is_empty()
-            && self
-                .config
-                .header_origins
-                .contains(&url.origin().ascii_serialization())
-        {
+        if self.config.sends_headers_to(url) {
             let mut map = HeaderMap::new();
             for (k, v) in &self.config.headers {
                 map.append(k.clone(), v.clone());
@@ -438,6 +444,152 @@ fn describe(e: &reqwest::Error, timeout: Duration) -> (String, bool) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn u(s: &str) -> Url {
+        Url::parse(s).unwrap()
+    }
+
+    /// A fetcher config whose `Authorization` header is scoped to the origins of `starts`, as the
+    /// crawl scopes `--header` to its start URLs, and that may fetch loopback.
+    fn scoped_to(starts: &[&str]) -> FetchConfig {
+        let mut config = FetchConfig::new(Duration::from_secs(5), 1 << 20);
+        config.headers = vec![(
+            reqwest::header::AUTHORIZATION,
+            HeaderValue::from_static("Bearer s3cret"),
+        )];
+        config.header_origins = starts
+            .iter()
+            .map(|s| u(s).origin().ascii_serialization())
+            .collect();
+        config.trusted_hosts = vec!["127.0.0.1".into()];
+        config
+    }
+
+    #[test]
+    fn a_header_scoped_to_an_https_origin_goes_to_that_origin_only() {
+        let config = scoped_to(&["https://host.example:443/"]);
+        for same in [
+            "https://host.example/",
+            "https://host.example:443/a?b=1",
+            "HTTPS://HOST.EXAMPLE/x#y",
+        ] {
+            assert!(config.sends_headers_to(&u(same)), "{same}");
+        }
+        for other in [
+            "http://host.example/",
+            "http://host.example:443/",
+            "https://host.example:8443/",
+            "https://www.host.example/",
+            "https://host.example.evil.example/",
+            "https://evil.example/host.example",
+        ] {
+            assert!(!config.sends_headers_to(&u(other)), "{other}");
+        }
+    }
+
+    /// A one-reply HTTP server on 127.0.0.1 that keeps the head of every request it gets. It
+    /// serves at most 8 connections and stops after 10 s.
+    struct Recorder {
+        port: u16,
+        heads: Arc<Mutex<Vec<String>>>,
+    }
+
+    impl Recorder {
+        fn start(reply: String) -> Recorder {
+            use std::io::{Read, Write};
+            let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            listener.set_nonblocking(true).unwrap();
+            let port = listener.local_addr().unwrap().port();
+            let heads = Arc::new(Mutex::new(Vec::new()));
+            let seen = Arc::clone(&heads);
+            std::thread::spawn(move || {
+                let started = std::time::Instant::now();
+                let mut served = 0;
+                while served < 8 && started.elapsed() < Duration::from_secs(10) {
+                    let Ok((mut stream, _)) = listener.accept() else {
+                        std::thread::sleep(Duration::from_millis(2));
+                        continue;
+                    };
+                    served += 1;
+                    stream.set_nonblocking(false).unwrap();
+                    stream
+                        .set_read_timeout(Some(Duration::from_secs(2)))
+                        .unwrap();
+                    let mut head = Vec::new();
+                    let mut buf = [0u8; 1024];
+                    while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                        match stream.read(&mut buf) {
+                            Ok(0) | Err(_) => break,
+                            Ok(n) => head.extend_from_slice(&buf[..n]),
+                        }
+                    }
+                    seen.lock()
+                        .unwrap()
+                        .push(String::from_utf8_lossy(&head).to_ascii_lowercase());
+                    let _ = stream.write_all(reply.as_bytes());
+                }
+            });
+            Recorder { port, heads }
+        }
+
+        fn url(&self, path: &str) -> Url {
+            u(&format!("http://127.0.0.1:{}{path}", self.port))
+        }
+
+        /// Whether each request so far carried an `Authorization` header.
+        fn authorized(&self) -> Vec<bool> {
+            self.heads
+                .lock()
+                .unwrap()
+                .iter()
+                .map(|h| h.contains("\r\nauthorization:"))
+                .collect()
+        }
+    }
+
+    const OK: &str = "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok";
+
+    #[tokio::test]
+    async fn a_header_scoped_to_https_is_not_sent_over_http_to_the_same_host_and_port() {
+        let server = Recorder::start(OK.into());
+        let http = server.url("/");
+        let mut https = http.clone();
+        https.set_scheme("https").unwrap();
+        // Scoped to the plain-http origin, the header goes (the recorder sees it) …
+        let fetcher = Fetcher::new(scoped_to(&[http.as_str()])).unwrap();
+        assert_eq!(fetcher.get(&http, Want::Page).await.unwrap().status, 200);
+        // … scoped to https on the same host and port, it is not sent over http.
+        let fetcher = Fetcher::new(scoped_to(&[https.as_str()])).unwrap();
+        assert_eq!(fetcher.get(&http, Want::Page).await.unwrap().status, 200);
+        assert_eq!(server.authorized(), [true, false]);
+    }
+
+    #[tokio::test]
+    async fn a_redirect_to_another_origin_is_not_followed_and_its_target_gets_no_header() {
+        let target = Recorder::start(OK.into());
+        let start = Recorder::start(format!(
+            "HTTP/1.1 302 Found\r\nLocation: {}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+            target.url("/landing")
+        ));
+        let fetcher = Fetcher::new(scoped_to(&[start.url("/").as_str()])).unwrap();
+        let redirect = fetcher.get(&start.url("/go"), Want::Page).await.unwrap();
+        assert_eq!(redirect.status, 302);
+        assert_eq!(start.authorized(), [true]);
+        assert!(
+            target.authorized().is_empty(),
+            "the fetcher followed the redirect"
+        );
+        let location = redirect.location.expect("a Location");
+        assert_eq!(
+            fetcher.get(&location, Want::Page).await.unwrap().status,
+            200
+        );
+        assert_eq!(
+            target.authorized(),
+            [false],
+            "the header followed the redirect"
+        );
+    }
 
     #[test]
     fn html_types() {
