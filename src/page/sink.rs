@@ -418,6 +418,57 @@ mod tests {
             .collect()
     }
 
+    /// The children of `parent`, first to last, checked against the walk backwards too.
+    fn children(tree: &super::Tree, parent: u32) -> Vec<u32> {
+        let forward: Vec<u32> =
+            std::iter::successors(tree.first_child(parent), |&c| tree.next_sibling(c)).collect();
+        let backward: Vec<u32> =
+            std::iter::successors(tree.last_child(parent), |&c| tree.prev_sibling(c)).collect();
+        assert_eq!(
+            forward,
+            backward.into_iter().rev().collect::<Vec<_>>(),
+            "links broken"
+        );
+        for &c in &forward {
+            assert_eq!(tree.parent(c), Some(parent));
+        }
+        forward
+    }
+
+    #[test]
+    fn tree_edits_keep_every_link_consistent() {
+        use super::{Kind, Node, Tree};
+        let mut t = Tree::new(0);
+        let p = t.push(Kind::Other, Node::new(u32::MAX, u32::MAX));
+        t.append_child(0, p);
+        let n: Vec<u32> = (0..5)
+            .map(|_| t.push(Kind::Other, Node::new(u32::MAX, u32::MAX)))
+            .collect();
+        for &c in &n[..3] {
+            t.append_child(p, c);
+        }
+        assert_eq!(children(&t, p), [n[0], n[1], n[2]]);
+        // The last child leaves, then a new last child comes.
+        t.detach(n[2]);
+        t.append_child(p, n[3]);
+        assert_eq!(children(&t, p), [n[0], n[1], n[3]]);
+        // The first child leaves; a node goes before the new first, one before the last.
+        t.detach(n[0]);
+        assert_eq!(children(&t, p), [n[1], n[3]]);
+        t.insert_before(n[1], n[4]);
+        t.insert_before(n[3], n[0]);
+        assert_eq!(children(&t, p), [n[4], n[1], n[0], n[3]]);
+        // A middle child leaves; the only child of another parent leaves it empty.
+        t.detach(n[1]);
+        assert_eq!(children(&t, p), [n[4], n[0], n[3]]);
+        t.append_child(n[4], n[1]);
+        t.detach(n[1]);
+        assert!(children(&t, n[4]).is_empty());
+        assert_eq!(t.parent(n[1]), None);
+        t.detach(n[1]); // detached twice: nothing happens
+        assert_eq!(children(&t, p), [n[4], n[0], n[3]]);
+    }
+
     #[test]
     fn a_node_stays_small() {
         // Six links and payload words: pages dense in nodes cost about 25 bytes per node.
@@ -483,5 +534,115 @@ mod tests {
         assert_eq!(a.attr(&html5ever::local_name!("href")), Some("/go/z"));
         assert_eq!(a.attr(&html5ever::local_name!("rel")), Some("sponsored"));
         assert_eq!(a.kept_attrs(), 2);
+    }
+}
+
+/// The compact tree against scraper's DOM, the reference it replaced: the same elements, text and
+/// order on every input that nests less deeply than the cap.
+#[cfg(test)]
+mod same_as_scraper {
+    use super::super::depth;
+    use super::super::tree::{Edge, Kind};
+
+    /// What a reader of either tree sees: elements opening and closing, and runs of text (adjacent
+    /// text nodes joined, comments and the like left out).
+    #[derive(Debug, PartialEq)]
+    enum Event {
+        Open(String),
+        Text(String),
+        Close,
+    }
+
+    fn push_text(out: &mut Vec<Event>, text: &str) {
+        if let Some(Event::Text(t)) = out.last_mut() {
+            t.push_str(text);
+        } else if !text.is_empty() {
+            out.push(Event::Text(text.to_string()));
+        }
+    }
+
+    fn ours(html: &str) -> Option<Vec<Event>> {
+        let parsed = depth::parse(html);
+        if parsed.flattened > 0 {
+            return None;
+        }
+        let tree = parsed.tree;
+        let mut out = Vec::new();
+        for edge in tree.traverse(tree.root()) {
+            match edge {
+                Edge::Open(n) => match tree.kind(n) {
+                    Kind::Element => out.push(Event::Open(tree.element(n)?.name().to_string())),
+                    Kind::Text => push_text(&mut out, tree.text(n)?),
+                    _ => {}
+                },
+                Edge::Close(n) if tree.kind(n) == Kind::Element => out.push(Event::Close),
+                Edge::Close(_) => {}
+            }
+        }
+        Some(out)
+    }
+
+    fn reference(html: &str) -> Vec<Event> {
+        use ego_tree::iter::Edge;
+        use scraper::Node;
+        let doc = scraper::Html::parse_document(html);
+        let mut out = Vec::new();
+        for edge in doc.tree.root().traverse() {
+            match edge {
+                Edge::Open(n) => match n.value() {
+                    Node::Element(e) => out.push(Event::Open(e.name().to_string())),
+                    Node::Text(t) => push_text(&mut out, t),
+                    _ => {}
+                },
+                Edge::Close(n) if n.value().is_element() => out.push(Event::Close),
+                Edge::Close(_) => {}
+            }
+        }
+        out
+    }
+
+    fn assert_same(html: &str, what: &str) {
+        if let Some(ours) = ours(html) {
+            assert_eq!(ours, reference(html), "{what}");
+        }
+    }
+
+    #[test]
+    fn on_the_fuzz_corpus() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/fuzz/corpus/page_audit");
+        let mut files = 0;
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            let bytes = std::fs::read(&path).unwrap();
+            assert_same(
+                &String::from_utf8_lossy(&bytes),
+                &path.display().to_string(),
+            );
+            files += 1;
+        }
+        assert!(files > 100, "the corpus is missing: {files} files");
+    }
+
+    #[test]
+    fn on_markup_that_moves_nodes_around() {
+        for html in [
+            // Foster parenting, with text merging before the table.
+            "<table>a<tr>b<td>c</td>d</tr>e</table>f",
+            "<table><tr><td>x</td></tr>one <b>two</b> three<a href=/go/a>deal</a></table>",
+            // The adoption agency: misnested formatting, links split by blocks.
+            "<p><b>bold<p>para</b>after</p>",
+            "<a href=x>one<div>two</a>three</div>",
+            "<b><i><u>x</b>y</i>z</u><p>w",
+            "<b id=1><b id=2><b id=3><b id=4><p>x<p>y</b>z",
+            // Reparenting, templates, a second <body> and <html> adding attributes.
+            "<template><p>t</p></template><body class=a><body hidden lang=de><p>x</p>",
+            "<select><option>a<option>b</select><table><caption>c<td>d</table>",
+            "<frameset><frame></frameset>text after",
+            "<svg><foreignObject><p>in svg</p></foreignObject></svg><math><mi>x</mi></math>",
+            "<ul><li>a<li>b<ul><li>c</ul></ul><dl><dt>t<dd>d</dl>",
+            "<!doctype html><!-- c --><html><head><title>T</title></head><body>x<!-- y -->z</body>",
+        ] {
+            assert_same(html, html);
+        }
     }
 }
