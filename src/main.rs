@@ -13,6 +13,29 @@ use clap::{Parser, Subcommand};
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// Makes mimalloc hand freed memory back to the system at once. By default it waits a second, so
+/// a page's parse tree, freed before its findings are built, stayed resident beside them: a dense
+/// 5 MB page peaked at 81 MB instead of 62 MB, at no measurable cost in time.
+fn release_freed_memory_at_once() {
+    // `mi_option_purge_delay` of mimalloc v3 (the version libmimalloc-sys builds); its bindings
+    // name only the v2 options. Changed only while it holds v3's default of 1,000 ms, so that a
+    // renumbered option or a `MIMALLOC_PURGE_DELAY` set by the user is left alone.
+    const PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
+    // SAFETY: reading and setting an option are plain calls into mimalloc with an option index;
+    // mimalloc ignores indices it does not know.
+    let user_set = ["MIMALLOC_PURGE_DELAY", "MIMALLOC_RESET_DELAY"]
+        .iter()
+        .any(|v| std::env::var_os(v).is_some());
+    if user_set {
+        return;
+    }
+    unsafe {
+        if libmimalloc_sys::mi_option_get(PURGE_DELAY) == 1000 {
+            libmimalloc_sys::mi_option_set(PURGE_DELAY, 0);
+        }
+    }
+}
+
 /// Audit publisher pages for affiliate-disclosure compliance.
 ///
 /// affcheck finds outbound affiliate links (Amazon Associates, CJ, Rakuten, Awin, ShareASale, Impact,
@@ -73,6 +96,7 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    release_freed_memory_at_once();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Check(args) => cli::check::run(args),
