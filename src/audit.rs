@@ -101,7 +101,7 @@ impl Auditor {
     /// follow links in a crawl) parse first and call [`Auditor::audit_page`] after.
     pub fn parse(&self, doc: &Document) -> Result<Page, Skip> {
         doc.check_html()?;
-        Ok(page::parse(doc, &self.rules))
+        page::parse(doc, &self.rules)
     }
 
     /// The second half: the verdicts on a parsed page.

@@ -32,6 +32,11 @@ pub enum Skip {
     /// The bytes look binary (NUL bytes near the start).
     #[error("binary content, not HTML")]
     Binary,
+    /// The markup multiplies elements far beyond its size (see the README's Safety section).
+    #[error(
+        "markup that builds more than {0} elements (formatting tags re-opened over and over; no real page does this)"
+    )]
+    TooManyElements(usize),
 }
 
 impl Skip {
@@ -40,6 +45,7 @@ impl Skip {
         match self {
             Skip::NotHtml(_) => "not HTML",
             Skip::Binary => "binary",
+            Skip::TooManyElements(_) => "too many elements",
         }
     }
 }

@@ -668,3 +668,45 @@ fn a_calendar_trap_ends_at_max_depth_with_every_ordinary_page_audited() {
         out.run.stderr
     );
 }
+
+#[test]
+fn a_page_whose_markup_multiplies_elements_is_skipped_quickly_and_named() {
+    // 500 different <b> tags stay active, and text after each closed <div> re-opens them all:
+    // under 1 MB of markup that would build some 40 million elements.
+    let dir = common::TempDir::new("hostile-reopen");
+    let open: String = (0..500).map(|i| format!("<b class=c{i}>")).collect();
+    let bomb = dir.write(
+        "reopen.html",
+        format!(
+            "<p>{}</p><div>{open}</div>{}",
+            DISCLOSURE,
+            "<div>x</div>".repeat(80_000)
+        ),
+    );
+    let good = dir.write(
+        "good.html",
+        format!(
+            "<p><a href=\"https://www.amazon.com/dp/B0GOOD?tag=x-20\">Buy</a></p>{}",
+            "<div>x</div>".repeat(80_000)
+        ),
+    );
+    let started = std::time::Instant::now();
+    let run = common::run(&mut common::check([&bomb, &good]));
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(20),
+        "took {:?}",
+        started.elapsed()
+    );
+    assert!(
+        run.stderr
+            .lines()
+            .any(|l| l.contains("reopen.html") && l.contains("skipped") && l.contains("elements")),
+        "{}",
+        run.stderr
+    );
+    // The ordinary page beside it is audited as usual.
+    let report = run.report();
+    let pages: BTreeSet<&str> = report.column("page_url").into_iter().collect();
+    assert_eq!(pages, BTreeSet::from([good.to_str().unwrap()]));
+    assert!(report.rows_where("rule", "undisclosed").len() == 1);
+}

@@ -23,7 +23,7 @@ pub(super) fn run_with(html: &str, opts: AuditOptions) -> PageReport {
         bytes: html.as_bytes().to_vec(),
         content_type: None,
     };
-    audit(&crate::page::parse(&doc, &rules), &rules, &opts)
+    audit(&crate::page::parse(&doc, &rules).unwrap(), &rules, &opts)
 }
 
 /// The rule ids of a report's findings, in order.

@@ -26,12 +26,25 @@ use super::tree::{NodeId, Tree};
 /// The deepest an element may sit in the tree (the document is depth 0), as in Chromium.
 pub(crate) const MAX_DEPTH: u32 = 512;
 
-/// What [`parse`] returns: the tree and source lines from [`LineSink`], and how many elements were
-/// flattened because they sat deeper than [`MAX_DEPTH`].
+/// What [`parse`] returns: the tree and source lines from [`LineSink`], how many elements were
+/// flattened because they sat deeper than [`MAX_DEPTH`], and whether the tree outgrew
+/// [`node_budget`] (the parse then stopped).
 pub(crate) struct Parsed {
     pub(crate) tree: Tree,
     pub(crate) lines: FxHashMap<NodeId, u32>,
     pub(crate) flattened: usize,
+    pub(crate) over_budget: bool,
+}
+
+/// The most nodes a page of `len` bytes may build: one per byte, plus room for small pages.
+///
+/// Markup writes at most one node per two or three bytes (`<p>x`, `<table><td>x`), but the
+/// tree builder re-creates every still-active formatting element (`<b>`, `<font>`, … with
+/// different attributes) each time text follows a block that closed them: 30 KB of
+/// `<div>x</div>` after 500 such tags built a million elements, and 1 MB would build 40 million
+/// (seconds and gigabytes). No real page comes near the budget.
+pub(crate) fn node_budget(len: usize) -> usize {
+    len.saturating_add(100_000)
 }
 
 /// How much of the text the tokenizer is handed at a time: feeding it the whole page would copy
@@ -42,7 +55,10 @@ const CHUNK: usize = 64 * 1024;
 pub(crate) fn parse(text: &str) -> Parsed {
     let opts = ParseOpts::default();
     let builder = TreeBuilder::new(LineSink::new(text.len()), opts.tree_builder);
-    let tokenizer = Tokenizer::new(DepthLimit::new(builder), opts.tokenizer);
+    let tokenizer = Tokenizer::new(
+        DepthLimit::new(builder, node_budget(text.len())),
+        opts.tokenizer,
+    );
     let input = BufferQueue::default();
     let mut rest = text;
     while !rest.is_empty() {
@@ -55,14 +71,19 @@ pub(crate) fn parse(text: &str) -> Parsed {
         input.push_back(StrTendril::from_slice(chunk));
         // Scripts are not run and the encoding is already decided, so those pauses are resumed.
         while !matches!(tokenizer.feed(&input), TokenizerResult::Done) {}
+        if tokenizer.sink.over_budget.get() {
+            break;
+        }
     }
     tokenizer.end();
     let flattened = tokenizer.sink.flattened.get();
+    let over_budget = tokenizer.sink.over_budget.get();
     let (tree, lines) = tokenizer.sink.inner.sink.finish();
     Parsed {
         tree,
         lines,
         flattened,
+        over_budget,
     }
 }
 
@@ -75,15 +96,21 @@ struct DepthLimit {
     /// belongs to one of them.
     counts: RefCell<FxHashMap<LocalName, usize>>,
     flattened: Cell<usize>,
+    /// The most nodes the tree may hold ([`node_budget`]).
+    budget: usize,
+    /// Set once the tree holds more: every later token is dropped.
+    over_budget: Cell<bool>,
 }
 
 impl DepthLimit {
-    fn new(inner: TreeBuilder<NodeId, LineSink>) -> Self {
+    fn new(inner: TreeBuilder<NodeId, LineSink>, budget: usize) -> Self {
         DepthLimit {
             inner,
             closed_early: RefCell::new(Vec::new()),
             counts: RefCell::new(FxHashMap::default()),
             flattened: Cell::new(0),
+            budget,
+            over_budget: Cell::new(false),
         }
     }
 
@@ -153,6 +180,13 @@ impl TokenSink for DepthLimit {
     type Handle = NodeId;
 
     fn process_token(&self, token: Token, line: u64) -> TokenSinkResult<Self::Handle> {
+        if self.over_budget.get() {
+            return TokenSinkResult::Continue;
+        }
+        if self.inner.sink.node_count() > self.budget {
+            self.over_budget.set(true);
+            return TokenSinkResult::Continue;
+        }
         let TagToken(tag) = &token else {
             return self.inner.process_token(token, line);
         };
@@ -303,5 +337,42 @@ mod page_tests {
                 ("seen deal", Visibility::Visible)
             ]
         );
+    }
+}
+
+#[cfg(test)]
+mod budget_tests {
+    use super::*;
+
+    /// Text after closed blocks re-creates every formatting element still active: `n` units of
+    /// `<div>x</div>` after `tags` different `<b>` tags build about `n × tags` elements.
+    fn reopening(tags: usize, n: usize) -> String {
+        let open: String = (0..tags).map(|i| format!("<b class=c{i}>")).collect();
+        format!("<div>{open}</div>{}", "<div>x</div>".repeat(n))
+    }
+
+    #[test]
+    fn markup_that_multiplies_elements_stops_at_the_budget() {
+        let text = reopening(500, 20_000);
+        let parsed = parse(&text);
+        assert!(parsed.over_budget);
+        // One token may still re-create the whole list of formatting elements.
+        let nodes = parsed.tree.nodes.len();
+        assert!(nodes <= node_budget(text.len()) + 1_000, "{nodes} nodes");
+    }
+
+    #[test]
+    fn the_densest_ordinary_markup_is_within_the_budget() {
+        for text in [
+            "<table><td>x".repeat(50_000),
+            "<p>x".repeat(100_000),
+            "<b>x</b>".repeat(100_000),
+            "x<br>".repeat(100_000),
+            "<li><a href=/go/x>x</a>".repeat(50_000),
+            reopening(3, 50_000),
+        ] {
+            let parsed = parse(&text);
+            assert!(!parsed.over_budget, "{}…", &text[..40]);
+        }
     }
 }

@@ -22,7 +22,7 @@ mod walk;
 
 use url::Url;
 
-use crate::document::Document;
+use crate::document::{Document, Skip};
 use crate::rules::{Ruleset, SiteNames};
 
 /// Whether a reader can see a piece of the page.
@@ -141,14 +141,21 @@ pub struct Page {
     pub flattened: usize,
 }
 
-/// Parses a document into a [`Page`].
-pub fn parse(doc: &Document, rules: &Ruleset) -> Page {
+/// Parses a document into a [`Page`]. Markup that builds far more elements than its size allows
+/// (see [`Skip::TooManyElements`]) is refused rather than audited in part.
+pub fn parse(doc: &Document, rules: &Ruleset) -> Result<Page, Skip> {
     let decoded = doc.decode();
     let depth::Parsed {
         tree,
         lines: tag_lines,
         flattened,
+        over_budget,
     } = depth::parse(decoded.text.as_ref());
+    if over_budget {
+        return Err(Skip::TooManyElements(depth::node_budget(
+            decoded.text.len(),
+        )));
+    }
     let hiding = visibility::Hiding::new(&tree, rules);
     let page = Page {
         display: doc.display.clone(),
@@ -165,7 +172,7 @@ pub fn parse(doc: &Document, rules: &Ruleset) -> Page {
     let mut page = walk::walk(&tree, &tag_lines, rules, hiding, page);
     facts::add_host_name(&mut page);
     lines::fix_tag_start_lines(&decoded.text, &mut page);
-    page
+    Ok(page)
 }
 
 /// Parses `html` as the page `https://site.example/post/` with the default rules (for the tests of
@@ -179,5 +186,5 @@ fn test_page(html: &str) -> Page {
         bytes: html.as_bytes().to_vec(),
         content_type: None,
     };
-    parse(&doc, &rules)
+    parse(&doc, &rules).unwrap()
 }

@@ -49,6 +49,11 @@ impl LineSink {
         }
     }
 
+    /// How many nodes the tree holds.
+    pub(crate) fn node_count(&self) -> usize {
+        self.tree.borrow().nodes.len()
+    }
+
     /// The element created last.
     pub(crate) fn last_element(&self) -> std::cell::Ref<'_, Option<Created>> {
         self.last.borrow()
