@@ -11,8 +11,8 @@ use std::collections::BTreeSet;
 use std::process::Command;
 
 use crawl_support::{
-    DISCLOSURE, Reply, Site, TempDir, crawl_site, links, page, sitemap_index, undisclosed_body,
-    urlset,
+    DISCLOSURE, Outcome, Reply, Site, TempDir, crawl_site, links, page, sitemap_index,
+    undisclosed_body, urlset,
 };
 
 /// `n` nested `<div>`s around an undisclosed Amazon link: html5ever alone rescans its stack of
@@ -603,23 +603,33 @@ fn months_requested(site: &Site) -> BTreeSet<i64> {
         .collect()
 }
 
+/// Crawls the calendar site from its home page with `limit` (`--max-pages N` or
+/// `--max-depth N`) and checks what every bounded run must give: it ends, no error row, and
+/// exactly the ordinary pages reported.
+fn crawl_calendar(site: &Site, ordinary: &[String], dir: &TempDir, limit: [&str; 2]) -> Outcome {
+    let out = crawl_site(dir, &[&site.url("/"), limit[0], limit[1]]);
+    assert_eq!(out.run.code, Some(1), "{}", out.dump());
+    out.assert_no_errors();
+    assert_eq!(
+        out.undisclosed_pages(),
+        urls(site, ordinary),
+        "{}",
+        out.dump()
+    );
+    out
+}
+
 #[test]
 fn a_calendar_trap_ends_at_max_pages_with_every_ordinary_page_audited() {
     let site = Site::start();
     let ordinary = calendar_site(&site, 20);
     let max_pages = 60;
     let dir = TempDir::new("hostile-calendar");
-    let out = crawl_site(
+    let out = crawl_calendar(
+        &site,
+        &ordinary,
         &dir,
-        &[&site.url("/"), "--max-pages", &max_pages.to_string()],
-    );
-    assert_eq!(out.run.code, Some(1), "{}", out.dump());
-    out.assert_no_errors();
-    assert_eq!(
-        out.undisclosed_pages(),
-        urls(&site, &ordinary),
-        "{}",
-        out.dump()
+        ["--max-pages", &max_pages.to_string()],
     );
     // The home page, the ordinary pages and as many months as the cap leaves.
     let months = months_requested(&site);
@@ -639,17 +649,11 @@ fn a_calendar_trap_ends_at_max_depth_with_every_ordinary_page_audited() {
     let ordinary = calendar_site(&site, 20);
     let max_depth: i64 = 4;
     let dir = TempDir::new("hostile-calendar-depth");
-    let out = crawl_site(
+    let out = crawl_calendar(
+        &site,
+        &ordinary,
         &dir,
-        &[&site.url("/"), "--max-depth", &max_depth.to_string()],
-    );
-    assert_eq!(out.run.code, Some(1), "{}", out.dump());
-    out.assert_no_errors();
-    assert_eq!(
-        out.undisclosed_pages(),
-        urls(&site, &ordinary),
-        "{}",
-        out.dump()
+        ["--max-depth", &max_depth.to_string()],
     );
     // Month 0 is one step from the home page, and each step reaches one month further.
     let reach = max_depth - 1;
