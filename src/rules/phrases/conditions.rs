@@ -20,11 +20,11 @@ impl PhraseMatcher {
     pub(super) fn question_is_statement(
         &self,
         lang: &Lang,
-        sentence: usize,
+        sentence: u32,
         tokens: &Tokens,
         hits: &Hits,
     ) -> bool {
-        let opens = |set: Option<usize>, s: usize| {
+        let opens = |set: Option<usize>, s: u32| {
             set.zip(tokens.sentence(s)).is_some_and(|(set, span)| {
                 !hits.starting(set, span.start..span.start + 1).is_empty()
             })
@@ -95,7 +95,7 @@ impl PhraseMatcher {
             return None;
         }
         // A neighbouring sentence that negates ("We do not use affiliate links.") lends nothing.
-        let negating = |s: usize| {
+        let negating = |s: u32| {
             tokens.sentence(s).is_some_and(|span| {
                 hits.starting(lang.negation, span)
                     .iter()

@@ -169,7 +169,7 @@ impl PhraseMatcher {
         list.dedup();
         let hits = Hits { list };
         // Per sentence, the strongest form (the first in file order among equals).
-        let mut best: FxHashMap<usize, (Strength, usize, usize, &Statement)> = FxHashMap::default();
+        let mut best: FxHashMap<u32, (Strength, usize, usize, &Statement)> = FxHashMap::default();
         for st in candidates.iter().map(|&i| &self.statements[i as usize]) {
             if !present.ready(st, false) {
                 continue;
@@ -245,7 +245,7 @@ impl PhraseMatcher {
         for h in first {
             let sentence = tokens[h.start].sentence;
             if done_sentence == Some(sentence)
-                || (tokens.questions[sentence]
+                || (tokens.questions[sentence as usize]
                     && !self.question_is_statement(&self.langs[st.lang], sentence, tokens, hits))
             {
                 continue;

@@ -8,8 +8,9 @@ use std::ops::Range;
 pub(super) struct Token {
     pub(super) start: usize,
     pub(super) end: usize,
-    pub(super) sentence: usize,
-    pub(super) clause: usize,
+    // 32-bit indices keep a token at 40 bytes: a long block has one per word.
+    pub(super) sentence: u32,
+    pub(super) clause: u32,
     /// Inside parentheses or brackets.
     pub(super) paren: bool,
     /// The word has an upper-case letter (a possible name).
@@ -17,7 +18,7 @@ pub(super) struct Token {
     /// The character right after the word when it is `.` or `-` (`site.com`, `trail-notes`).
     pub(super) joint_after: u8,
     /// The lower-cased word, as a range of [`Tokens::lower`].
-    pub(super) lower: Range<usize>,
+    pub(super) lower: Range<u32>,
 }
 
 /// The words of a text; lower-cased forms share one buffer, so tokenizing allocates twice, not per
@@ -38,12 +39,16 @@ impl Tokens {
     }
 
     pub(super) fn lower(&self, i: usize) -> &str {
-        &self.lower[self.list[i].lower.clone()]
+        let r = &self.list[i].lower;
+        &self.lower[r.start as usize..r.end as usize]
     }
 
     /// The tokens of sentence `s`, when it has any.
-    pub(super) fn sentence(&self, s: usize) -> Option<Range<usize>> {
-        self.spans.get(s).filter(|r| r.start < r.end).cloned()
+    pub(super) fn sentence(&self, s: u32) -> Option<Range<usize>> {
+        self.spans
+            .get(s as usize)
+            .filter(|r| r.start < r.end)
+            .cloned()
     }
 }
 
@@ -244,13 +249,13 @@ pub(super) fn tokenize(text: &str) -> Tokens {
         };
         push_token(&mut tokens, text, s, text.len(), ctx);
     }
-    let sentences = tokens.list.last().map_or(0, |t| t.sentence + 1);
+    let sentences = tokens.list.last().map_or(0, |t| t.sentence as usize + 1);
     tokens
         .questions
         .resize(sentences.max(tokens.questions.len()), false);
     tokens.spans = vec![0..0; sentences];
     for (i, t) in tokens.list.iter().enumerate() {
-        let span = &mut tokens.spans[t.sentence];
+        let span = &mut tokens.spans[t.sentence as usize];
         if span.start == span.end {
             *span = i..i + 1;
         } else {
@@ -297,20 +302,21 @@ fn push_token(tokens: &mut Tokens, text: &str, start: usize, end: usize, ctx: Ct
     tokens.list.push(Token {
         start,
         end,
-        sentence: ctx.sentence,
-        clause: ctx.clause,
+        // A block of 4 billion sentences or a 4 GiB word buffer is beyond any page size cap.
+        sentence: u32::try_from(ctx.sentence).unwrap_or(u32::MAX),
+        clause: u32::try_from(ctx.clause).unwrap_or(u32::MAX),
         paren: ctx.paren,
         upper,
         joint_after: match text.as_bytes().get(end) {
             Some(&b) if b == b'.' || b == b'-' => b,
             _ => 0,
         },
-        lower: from..to,
+        lower: u32::try_from(from).unwrap_or(u32::MAX)..u32::try_from(to).unwrap_or(u32::MAX),
     });
 }
 
 /// The byte range of sentence number `sentence`, trimmed of separators.
-pub(super) fn sentence_range(text: &str, tokens: &Tokens, sentence: usize) -> Range<usize> {
+pub(super) fn sentence_range(text: &str, tokens: &Tokens, sentence: u32) -> Range<usize> {
     let list = &tokens.list;
     let span = tokens.sentence(sentence).expect("sentence has a token");
     let (first, last) = (span.start, span.end - 1);
