@@ -1,14 +1,6 @@
-//! Reading the parsed tree: attribute values, link targets, and white space folding.
+//! Small readers the parts of the page stage share: link targets and white space folding.
 
-use html5ever::LocalName;
 use url::Url;
-
-use super::tree::Elem;
-
-/// An attribute's value, by interned name.
-pub(super) fn attr<'a>(el: &Elem<'a>, name: LocalName) -> Option<&'a str> {
-    el.attr(&name)
-}
 
 /// Resolves `href` against `base`; a missing base resolves only absolute URLs.
 pub(super) fn resolve(base: Option<&Url>, href: &str) -> Option<Url> {

@@ -2,10 +2,10 @@
 //! canonical and next links, `<html lang>`, the site's own names (meta tags, JSON-LD, `<title>`,
 //! the host) and the monetization scripts the page loads.
 
-use html5ever::{LocalName, local_name};
+use html5ever::local_name;
 
 use super::dom::collapse;
-use super::dom::{attr, resolve};
+use super::dom::resolve;
 use super::tree::Elem;
 use super::{Page, ScriptUse};
 use crate::rules::{Ruleset, SiteNames};
@@ -32,35 +32,38 @@ impl Facts {
             "script" => script(page, rules, el, line, inline_text),
             "base" if !self.base_seen => {
                 self.base_seen = true;
-                if let Some(href) = attr(el, local_name!("href")) {
+                if let Some(href) = el.attr(&local_name!("href")) {
                     page.base = resolve(page.base.as_ref(), href).or(page.base.take());
                 }
             }
             "link" => {
-                let rel = attr(el, local_name!("rel")).unwrap_or("");
+                let rel = el.attr(&local_name!("rel")).unwrap_or("");
                 let has = |name: &str| {
                     rel.split_ascii_whitespace()
                         .any(|r| r.eq_ignore_ascii_case(name))
                 };
                 if has("canonical") && page.canonical.is_none() {
-                    page.canonical =
-                        attr(el, local_name!("href")).and_then(|h| resolve(page.base.as_ref(), h));
+                    page.canonical = el
+                        .attr(&local_name!("href"))
+                        .and_then(|h| resolve(page.base.as_ref(), h));
                 }
                 if has("next")
-                    && let Some(url) =
-                        attr(el, local_name!("href")).and_then(|h| resolve(page.base.as_ref(), h))
+                    && let Some(url) = el
+                        .attr(&local_name!("href"))
+                        .and_then(|h| resolve(page.base.as_ref(), h))
                 {
                     page.rel_next.push(url);
                 }
             }
-            "html" => page.lang = attr(el, local_name!("lang")).map(str::to_string),
+            "html" => page.lang = el.attr(&local_name!("lang")).map(str::to_string),
             "meta" => {
-                let key = attr(el, LocalName::from("property"))
-                    .or_else(|| attr(el, local_name!("name")))
+                let key = el
+                    .attr(&local_name!("property"))
+                    .or_else(|| el.attr(&local_name!("name")))
                     .unwrap_or("");
                 if (key.eq_ignore_ascii_case("og:site_name")
                     || key.eq_ignore_ascii_case("application-name"))
-                    && let Some(content) = attr(el, local_name!("content"))
+                    && let Some(content) = el.attr(&local_name!("content"))
                 {
                     page.site_names.add(content);
                 }
@@ -85,7 +88,9 @@ fn script(
     line: u32,
     inline_text: impl FnOnce() -> String,
 ) {
-    let kind = attr(el, local_name!("type")).map(|t| t.trim().to_ascii_lowercase());
+    let kind = el
+        .attr(&local_name!("type"))
+        .map(|t| t.trim().to_ascii_lowercase());
     if kind.as_deref() == Some("application/ld+json") {
         json_ld_names(&inline_text(), &mut page.site_names);
         return;
@@ -96,7 +101,7 @@ fn script(
     if !js {
         return;
     }
-    let found = match attr(el, local_name!("src")) {
+    let found = match el.attr(&local_name!("src")) {
         Some(src) => resolve(page.base.as_ref(), src).and_then(|url| {
             rules
                 .script_by_src(&url)

@@ -5,7 +5,6 @@
 
 use html5ever::local_name;
 
-use super::dom::attr;
 use super::tree::{Elem, Tree};
 use crate::rules::Ruleset;
 
@@ -28,13 +27,16 @@ impl<'r> Hiding<'r> {
 
     /// Whether `el` itself hides its content.
     pub(super) fn hides(&self, el: &Elem<'_>) -> bool {
-        if attr(el, local_name!("hidden")).is_some() {
+        if el.attr(&local_name!("hidden")).is_some() {
             return true;
         }
-        if attr(el, local_name!("style")).is_some_and(|s| self.rules.style_hides(s)) {
+        if el
+            .attr(&local_name!("style"))
+            .is_some_and(|s| self.rules.style_hides(s))
+        {
             return true;
         }
-        attr(el, local_name!("class"))
+        el.attr(&local_name!("class"))
             .unwrap_or("")
             .split_ascii_whitespace()
             .any(|c| self.rules.is_hidden_class(c) || self.page_classes.iter().any(|h| h == c))

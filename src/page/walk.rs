@@ -8,7 +8,7 @@
 use html5ever::{LocalName, local_name};
 use rustc_hash::FxHashMap;
 
-use super::dom::{append_collapsed, attr, collapse, resolve};
+use super::dom::{append_collapsed, collapse, resolve};
 use super::facts::Facts;
 use super::tree::{Edge, Elem, Kind, NodeId, Tree};
 use super::visibility::Hiding;
@@ -206,22 +206,23 @@ impl Builder<'_> {
             }
         }
         let is_link = matches!(name, "a" | "area") && self.link.is_none();
-        if is_link && let Some(href) = attr(el, local_name!("href")) {
+        if is_link && let Some(href) = el.attr(&local_name!("href")) {
             let url = resolve(self.page.base.as_ref(), href);
             let order = self.next_order();
             let fallback = el
-                .attr(&LocalName::from("aria-label"))
-                .or_else(|| attr(el, local_name!("title")))
+                .attr(&local_name!("aria-label"))
+                .or_else(|| el.attr(&local_name!("title")))
                 .or_else(|| {
                     (name == "area")
-                        .then(|| attr(el, local_name!("alt")))
+                        .then(|| el.attr(&local_name!("alt")))
                         .flatten()
                 })
                 .unwrap_or("");
             self.page.links.push(Link {
                 href: href.trim().to_string(),
                 url,
-                rel: attr(el, local_name!("rel"))
+                rel: el
+                    .attr(&local_name!("rel"))
                     .unwrap_or("")
                     .split_ascii_whitespace()
                     .map(str::to_ascii_lowercase)
@@ -239,7 +240,7 @@ impl Builder<'_> {
             self.link_fallback = collapse(fallback);
         } else if name == "img"
             && let Some(i) = self.link
-            && let Some(alt) = attr(el, local_name!("alt"))
+            && let Some(alt) = el.attr(&local_name!("alt"))
         {
             let link = &mut self.page.links[i];
             if !link.text.is_empty() && !link.text.ends_with(' ') && !alt.trim().is_empty() {
@@ -249,9 +250,9 @@ impl Builder<'_> {
         }
         self.frames.push(Frame {
             hidden,
-            closed_details: name == "details" && attr(el, local_name!("open")).is_none(),
+            closed_details: name == "details" && el.attr(&local_name!("open")).is_none(),
             block,
-            link: is_link && attr(el, local_name!("href")).is_some(),
+            link: is_link && el.attr(&local_name!("href")).is_some(),
         });
     }
 
