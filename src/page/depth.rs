@@ -54,11 +54,9 @@ const CHUNK: usize = 64 * 1024;
 /// Parses `text` as an HTML document with element depth capped at [`MAX_DEPTH`].
 pub(crate) fn parse(text: &str) -> Parsed {
     let opts = ParseOpts::default();
-    let builder = TreeBuilder::new(LineSink::new(text.len()), opts.tree_builder);
-    let tokenizer = Tokenizer::new(
-        DepthLimit::new(builder, node_budget(text.len())),
-        opts.tokenizer,
-    );
+    let budget = node_budget(text.len());
+    let builder = TreeBuilder::new(LineSink::new(text, budget), opts.tree_builder);
+    let tokenizer = Tokenizer::new(DepthLimit::new(builder, budget), opts.tokenizer);
     let input = BufferQueue::default();
     let mut rest = text;
     while !rest.is_empty() {

@@ -20,6 +20,7 @@ mod tree;
 mod visibility;
 mod walk;
 
+use html5ever::local_name;
 use url::Url;
 
 use crate::document::{Document, Skip};
@@ -161,7 +162,7 @@ pub fn parse(doc: &Document, rules: &Ruleset) -> Result<Page, Skip> {
         display: doc.display.clone(),
         base: doc.base.clone(),
         blocks: Vec::new(),
-        links: Vec::new(),
+        links: Vec::with_capacity(tree.count_elements(&[local_name!("a"), local_name!("area")])),
         scripts: Vec::new(),
         canonical: None,
         rel_next: Vec::new(),

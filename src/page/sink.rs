@@ -37,10 +37,10 @@ pub(crate) struct Created {
 }
 
 impl LineSink {
-    /// A sink for a document of `len` bytes.
-    pub(crate) fn new(len: usize) -> Self {
+    /// A sink for the document `text`, which may build at most `budget` nodes.
+    pub(crate) fn new(text: &str, budget: usize) -> Self {
         LineSink {
-            tree: RefCell::new(Tree::new(len)),
+            tree: RefCell::new(Tree::new(text, budget)),
             name_ids: RefCell::new(FxHashMap::default()),
             line: Cell::new(1),
             lines: RefCell::new(FxHashMap::default()),
@@ -443,7 +443,7 @@ mod tests {
     #[test]
     fn tree_edits_keep_every_link_consistent() {
         use super::{Kind, Node, Tree};
-        let mut t = Tree::new(0);
+        let mut t = Tree::new("", 0);
         let p = t.push(Kind::Other, Node::new(u32::MAX, u32::MAX));
         t.append_child(0, p);
         let n: Vec<u32> = (0..5)

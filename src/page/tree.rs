@@ -144,19 +144,44 @@ pub(super) fn is_kept_attr(name: &LocalName) -> bool {
 }
 
 impl Tree {
-    /// A tree holding only the document node, with room for a page of `len` bytes.
-    pub(super) fn new(len: usize) -> Self {
-        // Typical pages have one node per 20–40 bytes; the buffers grow past these if needed.
-        let nodes = len / 16 + 16;
+    /// A tree holding only the document node, with room for the nodes that `text` builds (at
+    /// most `budget`).
+    ///
+    /// Growing by doubling would hold the old and the new buffer at once, half again the tree's
+    /// size on node-dense markup; so the buffers are sized up front: a node per tag start and one
+    /// per text run between tags, plus a half for elements the parser implies (`<tbody>`, `<tr>`
+    /// …), and the text buffer as long as the page. On ordinary pages that over-estimates, but
+    /// memory reserved and never written costs address space, not resident memory.
+    pub(super) fn new(text: &str, budget: usize) -> Self {
+        let tags = text.bytes().filter(|&b| b == b'<').count();
+        let nodes = tags
+            .saturating_mul(5)
+            .div_ceil(2)
+            .saturating_add(16)
+            .min(budget.saturating_add(16));
         let mut tree = Tree {
             nodes: Vec::with_capacity(nodes),
             kinds: Vec::with_capacity(nodes),
             names: Vec::new(),
             attrs: Vec::new(),
-            text: String::with_capacity(len / 2),
+            text: String::with_capacity(text.len()),
         };
         tree.push(Kind::Document, Node::new(NONE, NONE));
         tree
+    }
+
+    /// How many elements have one of these local names: the size of a list to build from them
+    /// up front, so it never holds its old and new buffer at once while growing.
+    pub(super) fn count_elements(&self, local: &[LocalName]) -> usize {
+        let wanted: Vec<u32> = (0..self.names.len())
+            .filter(|&i| local.contains(&self.names[i].local))
+            .filter_map(|i| u32::try_from(i).ok())
+            .collect();
+        self.kinds
+            .iter()
+            .zip(&self.nodes)
+            .filter(|&(k, n)| *k == Kind::Element && wanted.contains(&n.a))
+            .count()
     }
 
     /// Adds a detached node.

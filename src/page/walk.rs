@@ -29,6 +29,7 @@ pub(super) fn walk<'r>(
         hiding,
         page,
         order: 0,
+        last_run: 0,
         current: None,
         link: None,
         link_fallback: String::new(),
@@ -156,6 +157,8 @@ struct Builder<'r> {
     hiding: Hiding<'r>,
     page: Page,
     order: u32,
+    /// The order of the last text run that added text to the current block's last segment.
+    last_run: u32,
     current: Option<Block>,
     /// Index of the link whose text is being read.
     link: Option<usize>,
@@ -313,12 +316,24 @@ impl Builder<'_> {
             };
             // A block's text past 4 GiB (never on a page within any sane size cap) gets no
             // segment rather than a wrong one.
-            if let Ok(offset) = u32::try_from(start.min(block.text.len())) {
+            let link = link.and_then(|i| u32::try_from(i).ok());
+            // A run straight after one of the same link (or of no link), with nothing numbered
+            // between them, extends that segment: no link's order falls between the two, so
+            // every "before the link" comparison stays the same, and text in many small inline
+            // elements (`<b>x</b>` repeated) keeps one segment instead of one per run.
+            let extends = block
+                .segments
+                .last()
+                .is_some_and(|s| s.link == link && self.last_run + 1 == order);
+            if extends {
+                self.last_run = order;
+            } else if let Ok(offset) = u32::try_from(start.min(block.text.len())) {
                 block.segments.push(Segment {
                     offset,
                     order,
-                    link: link.and_then(|i| u32::try_from(i).ok()),
+                    link,
                 });
+                self.last_run = order;
             }
         }
     }
