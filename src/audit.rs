@@ -154,13 +154,13 @@ mod tests {
         let doc = Document::from_html("https://b.example/post/", CLOAKED);
         let a = auditor();
         let plain = a.audit(&doc).unwrap();
-        assert_eq!(plain.links[0].network, "cloaked");
+        assert_eq!(&*plain.links[0].network, "cloaked");
         let to_amazon = |u: &Url| {
             (u.path() == "/go/tent")
                 .then(|| Url::parse("https://www.amazon.com/dp/B1?tag=b-20").unwrap())
         };
         let resolved = a.audit_resolved(&doc, &to_amazon).unwrap();
-        assert_eq!(resolved.links[0].network, "Amazon Associates");
+        assert_eq!(&*resolved.links[0].network, "Amazon Associates");
         let rules: Vec<&str> = resolved.findings.iter().map(|f| f.rule.id()).collect();
         assert!(rules.contains(&"amazon-statement-missing"), "{rules:?}");
     }

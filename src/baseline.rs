@@ -269,9 +269,9 @@ mod tests {
             network: "n".into(),
             link_text: "t".into(),
             line,
-            disclosure_excerpt: String::new(),
+            disclosure_excerpt: Default::default(),
             disclosure_strength: None,
-            disclosure_rule: String::new(),
+            disclosure_rule: Default::default(),
             message: "m".into(),
         }
     }

@@ -157,7 +157,7 @@ mod tests {
         impl Sink for Seen {
             fn event(&mut self, e: Event) -> io::Result<()> {
                 self.0.push(match e {
-                    Event::Audited(r) => r.links[0].link_text.clone(),
+                    Event::Audited(r) => r.links[0].link_text.to_string(),
                     Event::NotAudited(_) => "skipped".into(),
                     Event::Failed(_) => "failed".into(),
                     Event::Progress(_) | Event::Note(_) => return Ok(()),

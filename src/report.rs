@@ -104,7 +104,7 @@ impl<W: Write> CsvReport<W> {
         for f in &page.findings {
             let line = f.line.to_string();
             let row = [
-                f.page_url.as_str(),
+                &f.page_url,
                 f.rule.id(),
                 f.severity.as_str(),
                 &f.link_url,
@@ -471,7 +471,7 @@ pub(crate) mod tests {
                 line: 7,
                 disclosure_excerpt: "-5% \"deal\", today".into(),
                 disclosure_strength: None,
-                disclosure_rule: String::new(),
+                disclosure_rule: Default::default(),
                 message: "m".into(),
             }],
             links: Vec::new(),

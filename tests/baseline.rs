@@ -99,7 +99,7 @@ fn one_extra_undisclosed_link_is_exactly_one_new_finding() {
     );
     let new: Vec<_> = after.iter().flat_map(|p| &p.findings).collect();
     assert_eq!(new.len(), 1, "{new:#?}");
-    assert_eq!(new[0].link_url, CJ);
+    assert_eq!(&*new[0].link_url, CJ);
     assert_eq!(counts.fixed, 0);
 
     let (after, _) = run(
@@ -112,7 +112,7 @@ fn one_extra_undisclosed_link_is_exactly_one_new_finding() {
         1,
         "the second copy of a baselined link is new: {new:#?}"
     );
-    assert_eq!(new[0].link_text, "Tent again");
+    assert_eq!(&*new[0].link_text, "Tent again");
     std::fs::remove_file(path).unwrap();
 }
 

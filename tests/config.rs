@@ -273,7 +273,7 @@ fn ignore_globs_and_link_patterns() {
     c.apply_to(&mut page, false);
     assert_eq!(page.links.len(), 1);
     assert!(
-        page.findings.iter().all(|f| f.link_url == AMZ),
+        page.findings.iter().all(|f| *f.link_url == *AMZ),
         "{:#?}",
         page.findings
     );

@@ -962,13 +962,13 @@ fn positive_urls_classify_with_the_expected_rule() {
             failures.push(format!("{raw}: expected `{id}`, got nothing"));
             continue;
         };
-        if class.rule_id != *id {
+        if *class.rule_id != **id {
             failures.push(format!("{raw}: expected `{id}`, got `{}`", class.rule_id));
             continue;
         }
         let entry = by_id[*id];
         let name = string_field(entry, "name").unwrap();
-        if class.network != name {
+        if *class.network != *name {
             failures.push(format!(
                 "{raw}: network name `{}` != `{name}`",
                 class.network

@@ -574,11 +574,11 @@ mod tests {
             severity: rule.severity(),
             link_url: link.into(),
             network: "n".into(),
-            link_text: String::new(),
+            link_text: Default::default(),
             line: 1,
-            disclosure_excerpt: String::new(),
+            disclosure_excerpt: Default::default(),
             disclosure_strength: None,
-            disclosure_rule: String::new(),
+            disclosure_rule: Default::default(),
             message: String::new(),
         }
     }
@@ -660,13 +660,13 @@ mod tests {
             network: "n".into(),
             network_rule: "n".into(),
             destination: None,
-            link_text: String::new(),
+            link_text: Default::default(),
             line: 1,
             rel_sponsored: false,
             status: LinkStatus::Compliant,
-            disclosure_excerpt: String::new(),
+            disclosure_excerpt: Default::default(),
             disclosure_strength: None,
-            disclosure_rule: String::new(),
+            disclosure_rule: Default::default(),
         };
         let mut page = PageReport {
             page_url: "https://s.example/blog/a.html".into(),

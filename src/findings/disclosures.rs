@@ -1,6 +1,8 @@
 //! Collecting the disclosures of a page: statements and labels in its text blocks, legends and
 //! their markers, links that only point to a disclosure, and labels right at a link.
 
+use std::sync::Arc;
+
 use crate::page::{Page, Visibility};
 use crate::rules::{Ruleset, SiteNames, Strength};
 
@@ -33,12 +35,12 @@ pub(super) struct Disclosure {
     pub(super) scope: Scope,
     /// Where it starts in reading order.
     pub(super) order: u32,
-    pub(super) excerpt: String,
+    pub(super) excerpt: Arc<str>,
     pub(super) strength: Strength,
     /// Ids of the required statements its wording makes.
     pub(super) statements: Vec<String>,
     /// The wording rule that recognised it (`en/self-earns-money`, `label/block` …).
-    pub(super) rule: String,
+    pub(super) rule: Arc<str>,
 }
 
 /// Every disclosure on the page, in reading order: statements and labels in its text blocks
@@ -63,10 +65,10 @@ pub(super) fn disclosures(page: &Page, rules: &Ruleset, names: &SiteNames) -> Ve
                 kind,
                 scope: Scope::Page,
                 order,
-                excerpt: excerpt(text),
+                excerpt: excerpt(text).into(),
                 strength,
                 statements,
-                rule,
+                rule: rule.into(),
             };
             for marker in legend {
                 out.push(Disclosure {
@@ -111,7 +113,7 @@ pub(super) fn disclosures(page: &Page, rules: &Ruleset, names: &SiteNames) -> Ve
                 kind: Kind::LinkOnly,
                 scope: Scope::Page,
                 order: link.order,
-                excerpt: excerpt(&link.text),
+                excerpt: excerpt(&link.text).into(),
                 strength: Strength::Label,
                 statements: Vec::new(),
                 rule: "label/link-only".into(),
@@ -197,7 +199,7 @@ pub(super) fn label_at_link(
         kind: Kind::Counted,
         scope: Scope::Page,
         order: link.order,
-        excerpt: excerpt(excerpt_text),
+        excerpt: excerpt(excerpt_text).into(),
         strength: Strength::Label,
         statements: Vec::new(),
         rule: rule.into(),
@@ -209,7 +211,7 @@ pub(super) fn label_at_link(
         return Some(Disclosure {
             strength: m.strength,
             statements: m.statements,
-            rule: m.rule,
+            rule: m.rule.into(),
             ..label(text, "")
         });
     }
@@ -280,7 +282,7 @@ mod tests {
         ));
         assert_eq!(r.links[0].status, LinkStatus::Compliant);
         assert_eq!(r.links[0].disclosure_strength, Some(Strength::Label));
-        assert_eq!(r.links[0].disclosure_rule, "label/link");
+        assert_eq!(&*r.links[0].disclosure_rule, "label/link");
         assert_eq!(
             r.links[1].status,
             LinkStatus::Violation(Rule::Undisclosed),
@@ -298,7 +300,7 @@ mod tests {
             LinkStatus::Violation(Rule::DisclosureAfterLink)
         );
         assert_eq!(r.links[1].status, LinkStatus::Compliant);
-        assert_eq!(r.links[1].disclosure_rule, "label/block");
+        assert_eq!(&*r.links[1].disclosure_rule, "label/block");
     }
 
     #[test]
@@ -307,7 +309,7 @@ mod tests {
             "<p><a href=\"{AMZ}\">Zelt*</a> und <a href=\"{AMZ2}\">Kocher</a></p><footer><p>* Affiliate-Link</p></footer>"
         ));
         assert_eq!(r.links[0].status, LinkStatus::Compliant);
-        assert_eq!(r.links[0].disclosure_rule, "label/legend");
+        assert_eq!(&*r.links[0].disclosure_rule, "label/legend");
         assert_eq!(
             r.links[1].status,
             LinkStatus::Violation(Rule::DisclosureAfterLink)
@@ -331,7 +333,7 @@ mod tests {
         ] {
             let r = run(&format!("<head>{head}</head><body>{banner}{link}</body>"));
             assert_eq!(r.links[0].status, LinkStatus::Compliant, "{head}");
-            assert_eq!(r.links[0].disclosure_rule, "en/site-name-earns-money");
+            assert_eq!(&*r.links[0].disclosure_rule, "en/site-name-earns-money");
         }
         let names = |n: &str| {
             let mut s = SiteNames::new();
@@ -342,7 +344,7 @@ mod tests {
             }
         };
         let r = run_with(&format!("{banner}{link}"), names("trail-notes"));
-        assert_eq!(r.links[0].disclosure_rule, "en/site-name-earns-money");
+        assert_eq!(&*r.links[0].disclosure_rule, "en/site-name-earns-money");
     }
 
     #[test]

@@ -19,6 +19,7 @@ mod testing;
 mod verdict;
 
 use std::fmt;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -34,27 +35,27 @@ pub const EXCERPT_CHARS: usize = 120;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Finding {
     /// What the report shows as the page.
-    pub page_url: String,
+    pub page_url: Arc<str>,
     /// The rule broken.
     pub rule: Rule,
     /// Its severity.
     pub severity: Severity,
     /// The absolute link URL (or the script URL for page-level rules; may be empty).
-    pub link_url: String,
+    pub link_url: Arc<str>,
     /// The network (or script product) name.
-    pub network: String,
+    pub network: Arc<str>,
     /// The link text.
-    pub link_text: String,
+    pub link_text: Arc<str>,
     /// 1-based source line of the link or script.
     pub line: u32,
     /// The nearest disclosure text, at most [`EXCERPT_CHARS`] characters.
-    pub disclosure_excerpt: String,
+    pub disclosure_excerpt: Arc<str>,
     /// Strength of the disclosure in `disclosure_excerpt`, when there is one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disclosure_strength: Option<Strength>,
     /// The wording rule that recognised that disclosure (`en/self-earns-money`, `label/block` …).
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub disclosure_rule: String,
+    #[serde(default, skip_serializing_if = "str::is_empty")]
+    pub disclosure_rule: Arc<str>,
     /// What is wrong and what to do.
     pub message: String,
 }
@@ -82,15 +83,15 @@ impl fmt::Display for LinkStatus {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct AffiliateLink {
     /// The absolute URL.
-    pub link_url: String,
+    pub link_url: Arc<str>,
     /// Network name (`cloaked`, `sponsored` for those kinds).
-    pub network: String,
+    pub network: Arc<str>,
     /// The rule id that classified it.
-    pub network_rule: String,
+    pub network_rule: Arc<str>,
     /// The merchant URL the link carries, when the network puts it in the query.
     pub destination: Option<String>,
     /// Link text.
-    pub link_text: String,
+    pub link_text: Arc<str>,
     /// 1-based source line.
     pub line: u32,
     /// Whether its `rel` contains `sponsored`.
@@ -98,12 +99,12 @@ pub struct AffiliateLink {
     /// Compliant or the rule it breaks.
     pub status: LinkStatus,
     /// The disclosure the status was decided on.
-    pub disclosure_excerpt: String,
+    pub disclosure_excerpt: Arc<str>,
     /// Strength of the disclosure before the link, when compliant.
     pub disclosure_strength: Option<Strength>,
     /// The wording rule of the disclosure the status was decided on (`en/self-earns-money`,
     /// `label/link`, `label/legend` …); empty when there is none.
-    pub disclosure_rule: String,
+    pub disclosure_rule: Arc<str>,
 }
 
 /// Everything the audit found on one page.

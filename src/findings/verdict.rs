@@ -1,6 +1,8 @@
 //! The verdict on each affiliate link: which disclosure speaks for it, and so whether it is
 //! compliant or which rule it breaks; then the page-level findings (scripts, required statements).
 
+use std::sync::Arc;
+
 use url::Url;
 
 use crate::page::Page;
@@ -55,13 +57,18 @@ pub fn audit_resolved(
             .filter(|d| d.kind == Kind::Counted && d.scope == Scope::Page)
     };
     let mut positions: Option<Vec<Option<LinkPosition>>> = None;
+    // One copy of each text a page's rows repeat (page, link URL, link text), shared by the link's
+    // inventory entry and its findings: on a page of many links most of a report is these.
+    let page_url: Arc<str> = page.display.as_str().into();
     let mut report = PageReport {
         page_url: page.display.clone(),
         findings: Vec::new(),
-        links: Vec::new(),
+        // At most one entry per link; sized up front so a page of many links never holds the
+        // list's old and new buffer at once (reserved room that stays unused is not resident).
+        links: Vec::with_capacity(page.links.len()),
     };
     // Per required statement, in the order first met: the first link that requires it.
-    let mut requiring: Vec<(String, String, String, u32)> = Vec::new();
+    let mut requiring: Vec<(String, Arc<str>, Arc<str>, u32)> = Vec::new();
     for (index, link) in page.links.iter().enumerate() {
         let Some(url) = &link.url else { continue };
         if !matches!(url.scheme(), "http" | "https" | "file") {
@@ -84,7 +91,8 @@ pub fn audit_resolved(
         let Some(class) = class else {
             continue;
         };
-        let link_url = url.to_string();
+        let link_url: Arc<str> = url.as_str().into();
+        let link_text: Arc<str> = link.text.as_str().into();
         let position = positions
             .get_or_insert_with(|| link_positions(page))
             .get(index)
@@ -121,12 +129,12 @@ pub fn audit_resolved(
             .then_some(strength_of)
             .flatten();
         let finding = |rule: Rule, message: String| Finding {
-            page_url: page.display.clone(),
+            page_url: page_url.clone(),
             rule,
             severity: rule.severity(),
             link_url: link_url.clone(),
             network: class.network.clone(),
-            link_text: link.text.clone(),
+            link_text: link_text.clone(),
             line: link.line,
             disclosure_excerpt: excerpt.clone(),
             disclosure_strength: strength_of,
@@ -156,14 +164,14 @@ pub fn audit_resolved(
         if let Some(id) = &class.required_statement
             && !requiring.iter().any(|(known, ..)| known == id)
         {
-            requiring.push((id.clone(), link_url.clone(), link.text.clone(), link.line));
+            requiring.push((id.clone(), link_url.clone(), link_text.clone(), link.line));
         }
         report.links.push(AffiliateLink {
             link_url,
             network: class.network.clone(),
             network_rule: class.rule_id.clone(),
             destination: class.destination.clone(),
-            link_text: link.text.clone(),
+            link_text,
             line: link.line,
             rel_sponsored: link.is_sponsored(),
             status,
@@ -175,16 +183,16 @@ pub fn audit_resolved(
     if counted().next().is_none() {
         for script in &page.scripts {
             report.findings.push(Finding {
-                page_url: page.display.clone(),
+                page_url: page_url.clone(),
                 rule: Rule::MonetizationScriptUndisclosed,
                 severity: Rule::MonetizationScriptUndisclosed.severity(),
-                link_url: script.url.clone(),
-                network: script.name.clone(),
-                link_text: String::new(),
+                link_url: script.url.as_str().into(),
+                network: script.name.as_str().into(),
+                link_text: Arc::default(),
                 line: script.line,
-                disclosure_excerpt: String::new(),
+                disclosure_excerpt: Arc::default(),
                 disclosure_strength: None,
-                disclosure_rule: String::new(),
+                disclosure_rule: Arc::default(),
                 message: messages::script_undisclosed(&script.name, script.line),
             });
         }
@@ -198,11 +206,11 @@ pub fn audit_resolved(
         };
         let first = counted().next();
         report.findings.push(Finding {
-            page_url: page.display.clone(),
+            page_url: page_url.clone(),
             rule: statement.rule,
             severity: statement.severity,
             link_url,
-            network: statement.program.clone(),
+            network: statement.program.as_str().into(),
             link_text,
             line,
             disclosure_excerpt: first.map(|d| d.excerpt.clone()).unwrap_or_default(),
@@ -236,7 +244,7 @@ mod tests {
         };
         let r = run_with(html, site(&[]));
         assert_eq!(rules_of(&r), ["amazon-statement-missing"]);
-        assert_eq!(r.links[0].disclosure_excerpt, SITE_DISCLOSURE_EXCERPT);
+        assert_eq!(&*r.links[0].disclosure_excerpt, SITE_DISCLOSURE_EXCERPT);
         let r = run_with(html, site(&["some-other-program"]));
         assert_eq!(rules_of(&r), ["amazon-statement-missing"]);
         assert!(
@@ -267,10 +275,10 @@ mod tests {
         ));
         assert_eq!(rules_of(&r)[0], "disclosure-after-link");
         assert_eq!(
-            r.findings[0].disclosure_excerpt,
+            &*r.findings[0].disclosure_excerpt,
             "We earn a commission from these links."
         );
-        assert_eq!(r.findings[0].link_url, AMZ);
+        assert_eq!(&*r.findings[0].link_url, AMZ);
     }
 
     #[test]
@@ -284,7 +292,7 @@ mod tests {
         ));
         assert_eq!(rules_of(&link_only)[0], "disclosure-link-only");
         assert_eq!(
-            link_only.findings[0].disclosure_excerpt,
+            &*link_only.findings[0].disclosure_excerpt,
             "Affiliate disclosure"
         );
         let none = run(&format!("<a href=\"{AMZ}\">Buy</a>"));
@@ -303,7 +311,7 @@ mod tests {
     #[test]
     fn rel_sponsored_is_a_paid_link() {
         let r = run("<a href=\"https://brand.example/\" rel=\"sponsored\">Brand</a>");
-        assert_eq!(r.links[0].network, "sponsored");
+        assert_eq!(&*r.links[0].network, "sponsored");
         assert_eq!(rules_of(&r)[0], "undisclosed");
     }
 
@@ -313,8 +321,8 @@ mod tests {
             "<a href=\"/go/tent/\">Tent</a><a href=\"https://other.example/go/tent/\">Other</a>",
         );
         assert_eq!(r.links.len(), 1);
-        assert_eq!(r.links[0].network, "cloaked");
-        assert_eq!(r.links[0].link_url, "https://site.example/go/tent/");
+        assert_eq!(&*r.links[0].network, "cloaked");
+        assert_eq!(&*r.links[0].link_url, "https://site.example/go/tent/");
     }
 
     #[test]

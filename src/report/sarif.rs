@@ -174,7 +174,7 @@ impl<W: Write> SarifReport<W> {
         if !f.link_url.is_empty() {
             text.push_str(&format!(" Link: {}", f.link_url));
         }
-        if self.locations.repo_path(&f.page_url).is_none() && uri != f.page_url {
+        if self.locations.repo_path(&f.page_url).is_none() && *uri != *f.page_url {
             text.push_str(&format!(" Page: {}", f.page_url));
         }
         let mut physical = json!({ "artifactLocation": { "uri": uri } });

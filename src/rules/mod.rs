@@ -215,7 +215,7 @@ impl Ruleset {
                 let known: Vec<&str> = statements.iter().map(|s| s.id.as_str()).collect();
                 return Err(RulesError::Invalid {
                     file: merged.origin("network", &network.id),
-                    id: network.id.clone(),
+                    id: network.id.to_string(),
                     message: format!(
                         "required_statement `{id}` is not the id of any [[required_statement]] (known: {})",
                         if known.is_empty() {
@@ -340,7 +340,7 @@ impl Ruleset {
     pub fn program_count(&self) -> usize {
         self.networks
             .iter()
-            .map(|n| n.name.as_str())
+            .map(|n| &*n.name)
             .collect::<std::collections::BTreeSet<_>>()
             .len()
     }
@@ -505,7 +505,7 @@ mod tests {
         assert_eq!(rules.network_count(), 1);
         let url = url::Url::parse("https://new.example/x").unwrap();
         assert_eq!(
-            rules.classify_link(&url, None, false).unwrap().network,
+            &*rules.classify_link(&url, None, false).unwrap().network,
             "New"
         );
         let old = url::Url::parse("https://old.example/x").unwrap();

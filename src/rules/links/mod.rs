@@ -8,6 +8,8 @@ mod hosts;
 mod networks;
 mod scripts;
 
+use std::sync::Arc;
+
 use regex::Regex;
 use url::Url;
 
@@ -45,9 +47,9 @@ pub struct LinkClass {
     /// What made it affiliate.
     pub kind: LinkKind,
     /// The network name for the report (`cloaked` and `sponsored` for those kinds).
-    pub network: String,
+    pub network: Arc<str>,
     /// The id of the rule that matched (`cloaking` / `rel-sponsored` for those kinds).
-    pub rule_id: String,
+    pub rule_id: Arc<str>,
     /// The destination the affiliate URL carries in its query, when the network names one.
     pub destination: Option<String>,
     /// The id of the statement the program requires on every page with its links

@@ -1,6 +1,8 @@
 //! Compiled `[[network]]` entries: which hosts, paths and query parameters make a link affiliate,
 //! and where the link leads.
 
+use std::sync::Arc;
+
 use regex::Regex;
 use url::Url;
 
@@ -11,8 +13,8 @@ use super::hosts::{HostPattern, compile_hosts};
 /// A compiled `[[network]]` entry.
 #[derive(Debug)]
 pub(in crate::rules) struct CompiledNetwork {
-    pub(in crate::rules) id: String,
-    pub(in crate::rules) name: String,
+    pub(in crate::rules) id: Arc<str>,
+    pub(in crate::rules) name: Arc<str>,
     pub(super) hosts: Vec<HostPattern>,
     pub(super) any_host: bool,
     path: Option<Regex>,
@@ -86,8 +88,8 @@ impl CompiledNetwork {
             return Err("a network needs at least one host pattern (or `any_host = true`)".into());
         }
         Ok(CompiledNetwork {
-            id: rule.id.clone(),
-            name: rule.name.clone(),
+            id: rule.id.as_str().into(),
+            name: rule.name.as_str().into(),
             hosts: compile_hosts(&rule.hosts)?,
             any_host: rule.any_host,
             path: compile_regex("path", &rule.path)?,
