@@ -43,7 +43,8 @@ for name, unit in units.items():
 with open(f"{work}/tiny.html", "w") as f:
     f.write(head + "</body></html>\n")
 PY
-peak() { /usr/bin/time -f %M "$bin" check "$1" --output /dev/null --max-page-bytes 1000000000 2>&1 > /dev/null | tail -1; }
+# `check` exits 1 when it finds violations (the undisclosed shape); only the figure matters here.
+peak() { { /usr/bin/time -f %M "$bin" check "$1" --output /dev/null --max-page-bytes 1000000000 2>&1 > /dev/null || true; } | tail -1; }
 base=$(peak "$work/tiny.html")
 printf "%-11s %9s %9s %7s\n" shape "page MB" "peak MB" "x page"
 printf "%-11s %9s %9.1f %7s\n" start 0 "$(echo "$base * 1024 / 1000000" | bc -l)" -

@@ -200,7 +200,7 @@ impl PhraseMatcher {
                     .map(|(id, _)| id.clone())
                     .collect();
                 StatementMatch {
-                    span: tokens[start].start..tokens[end - 1].end,
+                    span: tokens[start].start as usize..tokens[end - 1].end as usize,
                     sentence: sentence_range(text, &tokens, sentence),
                     strength,
                     statements,

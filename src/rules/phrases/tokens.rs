@@ -6,9 +6,11 @@ use std::ops::Range;
 /// A word of the text being read.
 #[derive(Debug)]
 pub(super) struct Token {
-    pub(super) start: usize,
-    pub(super) end: usize,
-    // 32-bit indices keep a token at 40 bytes: a long block has one per word.
+    /// Byte offsets of the word in the text (a block's text is far below 4 GiB: segment offsets
+    /// are 32-bit too).
+    pub(super) start: u32,
+    pub(super) end: u32,
+    // 32-bit fields keep a token at 28 bytes: a long block has one per word.
     pub(super) sentence: u32,
     pub(super) clause: u32,
     /// Inside parentheses or brackets.
@@ -30,7 +32,7 @@ pub(super) struct Tokens {
     /// Per sentence: whether it ends with a question mark.
     pub(super) questions: Vec<bool>,
     /// Per sentence: its tokens, `first..last + 1` (empty for a sentence without words).
-    pub(super) spans: Vec<Range<usize>>,
+    pub(super) spans: Vec<Range<u32>>,
 }
 
 impl Tokens {
@@ -48,7 +50,7 @@ impl Tokens {
         self.spans
             .get(s as usize)
             .filter(|r| r.start < r.end)
-            .cloned()
+            .map(|r| r.start as usize..r.end as usize)
     }
 }
 
@@ -62,7 +64,7 @@ impl std::ops::Index<usize> for Tokens {
 /// Byte offsets where the words of `text` start.
 pub(super) fn word_starts(text: &str) -> Vec<usize> {
     let t = tokenize(text);
-    t.list.iter().map(|w| w.start).collect()
+    t.list.iter().map(|w| w.start as usize).collect()
 }
 
 /// Label comparison key: lower-cased words joined by single spaces.
@@ -159,7 +161,7 @@ fn symbol_word(c: char) -> bool {
 /// Splits text into lower-cased word tokens with byte offsets, sentence and clause numbers.
 pub(super) fn tokenize(text: &str) -> Tokens {
     let mut tokens = Tokens {
-        list: Vec::with_capacity(text.len() / 6 + 1),
+        list: Vec::with_capacity(token_capacity(text)),
         lower: String::with_capacity(text.len()),
         questions: Vec::new(),
         spans: Vec::new(),
@@ -256,6 +258,7 @@ pub(super) fn tokenize(text: &str) -> Tokens {
     tokens.spans = vec![0..0; sentences];
     for (i, t) in tokens.list.iter().enumerate() {
         let span = &mut tokens.spans[t.sentence as usize];
+        let i = i as u32;
         if span.start == span.end {
             *span = i..i + 1;
         } else {
@@ -263,6 +266,27 @@ pub(super) fn tokenize(text: &str) -> Tokens {
         }
     }
     tokens
+}
+
+/// Room for the tokens of `text`: a guess for short texts, the exact count for long ones, where
+/// growing by doubling would briefly hold up to three times the list (a block of one-letter lines
+/// has a token per two bytes).
+fn token_capacity(text: &str) -> usize {
+    if text.len() < 64 * 1024 {
+        return text.len() / 6 + 1;
+    }
+    let mut count = 0;
+    let mut in_word = false;
+    for c in text.chars() {
+        if is_word_char(c) {
+            count += usize::from(!in_word);
+            in_word = true;
+        } else {
+            in_word = false;
+            count += usize::from(unspaced(c) || symbol_word(c));
+        }
+    }
+    count
 }
 
 /// Where a token stands.
@@ -300,8 +324,8 @@ fn push_token(tokens: &mut Tokens, text: &str, start: usize, end: usize, ctx: Ct
     }
     let to = tokens.lower.len();
     tokens.list.push(Token {
-        start,
-        end,
+        start: start as u32,
+        end: end as u32,
         // A block of 4 billion sentences or a 4 GiB word buffer is beyond any page size cap.
         sentence: u32::try_from(ctx.sentence).unwrap_or(u32::MAX),
         clause: u32::try_from(ctx.clause).unwrap_or(u32::MAX),
@@ -320,14 +344,14 @@ pub(super) fn sentence_range(text: &str, tokens: &Tokens, sentence: u32) -> Rang
     let list = &tokens.list;
     let span = tokens.sentence(sentence).expect("sentence has a token");
     let (first, last) = (span.start, span.end - 1);
-    let mut end = list[last].end;
+    let mut end = list[last].end as usize;
     // Keep the sentence's closing punctuation.
     if let Some(c) = text[end..].chars().next()
         && matches!(c, '.' | '!' | '?' | '。' | '！' | '।')
     {
         end += c.len_utf8();
     }
-    list[first].start..end
+    list[first].start as usize..end
 }
 
 #[cfg(test)]
