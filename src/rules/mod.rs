@@ -14,7 +14,7 @@ mod statements;
 use std::path::{Path, PathBuf};
 
 pub use links::{HostPattern, LinkClass, LinkKind};
-pub use phrases::{PhraseMatcher, SiteNames, StatementMatch};
+pub use phrases::{Miss, NearMiss, PhraseMatcher, SiteNames, StatementMatch};
 pub use schema::Strength;
 pub use statements::RequiredStatement;
 

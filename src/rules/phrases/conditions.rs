@@ -6,7 +6,7 @@
 use super::Hit;
 use super::find::Hits;
 use super::tokens::Tokens;
-use super::{Lang, PhraseMatcher, Statement};
+use super::{Lang, Miss, PhraseMatcher, Statement};
 
 /// How many words before a statement a negation still applies to (within its clause).
 const NEGATION_REACH: usize = 3;
@@ -41,18 +41,25 @@ impl PhraseMatcher {
         opens(lang.invite, sentence) || opens(lang.yes, sentence + 1) || tagged
     }
 
-    /// Checks the conditions beyond the parts themselves; returns the span when they hold.
+    /// Checks the conditions beyond the parts themselves; returns the span when they hold, or
+    /// which condition failed.
     pub(super) fn holds(
         &self,
         st: &Statement,
         tokens: &Tokens,
         hits: &Hits,
         chosen: &[Hit],
-    ) -> Option<(usize, usize)> {
-        let start = chosen.iter().map(|h| h.start).min()?;
-        let end = chosen.iter().map(|h| h.end).max()?;
+    ) -> Result<(usize, usize), Miss> {
+        let (Some(start), Some(end)) = (
+            chosen.iter().map(|h| h.start).min(),
+            chosen.iter().map(|h| h.end).max(),
+        ) else {
+            return Err(Miss::Blocked);
+        };
         let sentence = tokens[start].sentence;
-        let sent = tokens.sentence(sentence)?;
+        let Some(sent) = tokens.sentence(sentence) else {
+            return Err(Miss::Blocked);
+        };
         let lang = &self.langs[st.lang];
         let inside_parts = |i: usize| chosen.iter().any(|c| c.start <= i && i < c.end);
         // "at no extra cost to you": the `you` of a cost phrase is nobody who earns.
@@ -77,12 +84,12 @@ impl PhraseMatcher {
                     && !after_cost(h.start)
                     && !in_exception(h.start)
             }) {
-                return None;
+                return Err(Miss::Blocked);
             }
         }
         for &set in &st.unless {
             if !hits.starting(set, sent.clone()).is_empty() {
-                return None;
+                return Err(Miss::Unless);
             }
         }
         if let Some(wh) = lang.wh
@@ -92,7 +99,7 @@ impl PhraseMatcher {
                     && tokens[w.start].clause == tokens[start].clause
             })
         {
-            return None;
+            return Err(Miss::QuestionWord);
         }
         // A neighbouring sentence that negates ("We do not use affiliate links.") lends nothing.
         let negating = |s: u32| {
@@ -116,13 +123,13 @@ impl PhraseMatcher {
                 })
             });
             if !near {
-                return None;
+                return Err(Miss::Requirement);
             }
         }
         if self.negated(lang, start, end, tokens, hits) {
-            return None;
+            return Err(Miss::Negated);
         }
-        Some((start, end))
+        Ok((start, end))
     }
 
     /// Whether a negation of the language stands inside `start..end` or just before it in the same
@@ -222,5 +229,50 @@ mod tests {
     #[test]
     fn questions_are_not_disclosures() {
         assert_eq!(finds("Do we earn a commission from these links?"), None);
+    }
+}
+
+#[cfg(test)]
+mod near_miss_tests {
+    use super::super::testing::matcher;
+    use crate::rules::{Miss, SiteNames};
+
+    fn misses(text: &str) -> Vec<(String, Miss)> {
+        let rules = matcher();
+        rules
+            .phrases()
+            .near_misses(text, &SiteNames::default())
+            .into_iter()
+            .map(|m| (text[m.sentence].to_string(), m.miss))
+            .collect()
+    }
+
+    #[test]
+    fn near_misses_say_why_a_sentence_does_not_disclose() {
+        assert_eq!(
+            misses("Our reviews are independent. We do not get paid a commission for these links."),
+            [(
+                "We do not get paid a commission for these links.".to_string(),
+                Miss::Negated
+            )]
+        );
+        assert_eq!(
+            misses("Do we make money when you buy through our links?"),
+            [(
+                "Do we make money when you buy through our links?".to_string(),
+                Miss::Question
+            )]
+        );
+    }
+
+    #[test]
+    fn a_sentence_that_discloses_is_no_near_miss() {
+        assert!(misses("We earn a commission when you buy through links on this page.").is_empty());
+        assert!(misses("The weather was fine and the tent held up.").is_empty());
+        // A negated clause next to one that states leaves no near miss in that sentence.
+        assert!(
+            misses("We never accept payment for reviews, but we earn a commission on purchases made through our links.")
+                .is_empty()
+        );
     }
 }

@@ -9,8 +9,8 @@ use super::Hit;
 use super::names::site_name_hits;
 use super::tokens::{Tokens, sentence_range, tokenize};
 use super::{
-    NAME_SET, Part, PhraseMatcher, SITE_NAME_SET, STEM_KEY, Shape, SiteNames, Statement,
-    StatementMatch, Strength, Term,
+    Miss, NAME_SET, NearMiss, Part, PhraseMatcher, SITE_NAME_SET, STEM_KEY, Shape, SiteNames,
+    Statement, StatementMatch, Strength, Term,
 };
 
 /// Blocks up to this many bytes are looked up in, and kept in, the per-thread result cache.
@@ -116,7 +116,26 @@ impl PhraseMatcher {
         found
     }
 
+    /// The sentences of `text` that have every part of a disclosure form but do not count as a
+    /// disclosure, and why (negated, a question, someone else earning with no tie to the page …),
+    /// in text order, one per sentence; sentences that do make a statement are left out.
+    pub fn near_misses(&self, text: &str, names: &SiteNames) -> Vec<NearMiss> {
+        let mut misses = Vec::new();
+        self.find(text, names, Some(&mut misses));
+        misses
+    }
+
     fn find_uncached(&self, text: &str, names: &SiteNames) -> Vec<StatementMatch> {
+        self.find(text, names, None)
+    }
+
+    /// Finds the statements of `text`; with `misses`, also records the near misses.
+    fn find(
+        &self,
+        text: &str,
+        names: &SiteNames,
+        misses: Option<&mut Vec<NearMiss>>,
+    ) -> Vec<StatementMatch> {
         let tokens = tokenize(text);
         let mut list: Vec<Hit> = Vec::new();
         for i in 0..tokens.len() {
@@ -170,11 +189,14 @@ impl PhraseMatcher {
         let hits = Hits { list };
         // Per sentence, the strongest form (the first in file order among equals).
         let mut best: FxHashMap<u32, (Strength, usize, usize, &Statement)> = FxHashMap::default();
+        // Per sentence, the first form that had all its parts there but failed a condition.
+        let mut failed: Vec<(u32, Miss, &Statement)> = Vec::new();
         for st in candidates.iter().map(|&i| &self.statements[i as usize]) {
             if !present.ready(st, false) {
                 continue;
             }
-            for (start, end) in self.matches(st, &tokens, &hits) {
+            let record = misses.is_some().then_some(&mut failed);
+            for (start, end) in self.matches(st, &tokens, &hits, record) {
                 let sentence = tokens[start].sentence;
                 let better = best
                     .get(&sentence)
@@ -183,6 +205,20 @@ impl PhraseMatcher {
                     best.insert(sentence, (st.strength, start, end, st));
                 }
             }
+        }
+        if let Some(out) = misses {
+            failed.sort_by_key(|(sentence, ..)| *sentence);
+            failed.dedup_by_key(|(sentence, ..)| *sentence);
+            out.extend(
+                failed
+                    .into_iter()
+                    .filter(|(sentence, ..)| !best.contains_key(sentence))
+                    .map(|(sentence, miss, st)| NearMiss {
+                        sentence: sentence_range(text, &tokens, sentence),
+                        rule: format!("{}/{}", self.langs[st.lang].id, st.id),
+                        miss,
+                    }),
+            );
         }
         let mut found: Vec<_> = best.into_iter().collect();
         found.sort_by_key(|(sentence, _)| *sentence);
@@ -230,8 +266,15 @@ impl PhraseMatcher {
 }
 
 impl PhraseMatcher {
-    /// The (start, end) token spans where `st` matches and holds.
-    fn matches(&self, st: &Statement, tokens: &Tokens, hits: &Hits) -> Vec<(usize, usize)> {
+    /// The (start, end) token spans where `st` matches and holds; with `failed`, records the
+    /// sentences where all its parts occur but a condition does not hold.
+    fn matches<'s>(
+        &self,
+        st: &'s Statement,
+        tokens: &Tokens,
+        hits: &Hits,
+        mut failed: Option<&mut Vec<(u32, Miss, &'s Statement)>>,
+    ) -> Vec<(usize, usize)> {
         let mut out = Vec::new();
         let mut done_sentence = None;
         let first: Vec<Hit> = {
@@ -244,12 +287,18 @@ impl PhraseMatcher {
         };
         for h in first {
             let sentence = tokens[h.start].sentence;
-            if done_sentence == Some(sentence)
-                || (tokens.questions[sentence as usize]
-                    && !self.question_is_statement(&self.langs[st.lang], sentence, tokens, hits))
-            {
+            if done_sentence == Some(sentence) {
                 continue;
             }
+            if tokens.questions[sentence as usize]
+                && !self.question_is_statement(&self.langs[st.lang], sentence, tokens, hits)
+            {
+                if let Some(failed) = failed.as_deref_mut() {
+                    failed.push((sentence, Miss::Question, st));
+                }
+                continue;
+            }
+            let mut miss = None;
             let mut chosen = vec![h];
             let ok = match &st.shape {
                 // Each next part follows the previous one within its gap; words of an aside in
@@ -268,7 +317,7 @@ impl PhraseMatcher {
                         };
                         gap <= gaps[chosen.len() - 1]
                     };
-                    self.extend(st, parts, &fits, tokens, hits, &mut chosen)
+                    self.extend(st, parts, &fits, tokens, hits, &mut chosen, &mut miss)
                 }
                 // Any order, no overlap, all inside `within` words.
                 Shape::AnyOrder { parts, within } => {
@@ -278,19 +327,23 @@ impl PhraseMatcher {
                         !chosen.iter().any(|c| h.start < c.end && c.start < h.end)
                             && hi.max(h.end) - lo.min(h.start) <= *within
                     };
-                    self.extend(st, parts, &fits, tokens, hits, &mut chosen)
+                    self.extend(st, parts, &fits, tokens, hits, &mut chosen, &mut miss)
                 }
             };
             if let Some(span) = ok {
                 out.push(span);
                 done_sentence = Some(sentence);
+            } else if let (Some(failed), Some(miss)) = (failed.as_deref_mut(), miss) {
+                failed.push((sentence, miss, st));
             }
         }
         out
     }
 
     /// Chooses a hit for each part after those in `chosen`, in the first part's sentence, where
-    /// `fits` accepts it; returns the span of the first choice for which the form holds.
+    /// `fits` accepts it; returns the span of the first choice for which the form holds, and
+    /// otherwise leaves in `miss` why the last full choice did not hold.
+    #[allow(clippy::too_many_arguments)]
     fn extend(
         &self,
         st: &Statement,
@@ -299,10 +352,14 @@ impl PhraseMatcher {
         tokens: &Tokens,
         hits: &Hits,
         chosen: &mut Vec<Hit>,
+        miss: &mut Option<Miss>,
     ) -> Option<(usize, usize)> {
         let k = chosen.len();
         if k == parts.len() {
-            return self.holds(st, tokens, hits, chosen);
+            return self
+                .holds(st, tokens, hits, chosen)
+                .map_err(|m| *miss = Some(m))
+                .ok();
         }
         let sentence = tokens.sentence(tokens[chosen[0].start].sentence)?;
         for &set in &parts[k] {
@@ -311,7 +368,7 @@ impl PhraseMatcher {
                     continue;
                 }
                 chosen.push(*h);
-                if let Some(span) = self.extend(st, parts, fits, tokens, hits, chosen) {
+                if let Some(span) = self.extend(st, parts, fits, tokens, hits, chosen, miss) {
                     return Some(span);
                 }
                 chosen.pop();

@@ -147,6 +147,55 @@ pub struct StatementMatch {
     pub rule: String,
 }
 
+/// Why a sentence that has every part of a statement form still does not count as that statement
+/// (what `affcheck explain` shows as a near miss).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Miss {
+    /// A word between the parts breaks the statement ("we earn *no* commission", "links *to* …").
+    Blocked,
+    /// The sentence holds a word that undoes the form ("unless", "if we ever …").
+    Unless,
+    /// A question word right before it: it asks, it does not state ("*How* we earn money").
+    QuestionWord,
+    /// A requirement of the form is missing nearby, such as the tie to this page or its links
+    /// when someone else (a partner, a network) is the one who earns.
+    Requirement,
+    /// A negation applies to it ("we do *not* receive commissions").
+    Negated,
+    /// A question that states nothing ("Do we earn a commission?").
+    Question,
+}
+
+impl Miss {
+    /// A short explanation for people.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Miss::Blocked => "a word between its parts breaks the statement",
+            Miss::Unless => "the sentence makes it conditional or undoes it",
+            Miss::QuestionWord => {
+                "it is introduced by a question word, so it asks or titles rather than states"
+            }
+            Miss::Requirement => {
+                "something the wording needs is missing nearby (for a partner or network as the earner: a tie to this page or its links)"
+            }
+            Miss::Negated => "it is negated",
+            Miss::Question => "it is a question, not a statement",
+        }
+    }
+}
+
+/// A sentence with every part of a disclosure form that does not count as a disclosure.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NearMiss {
+    /// Byte range of the sentence in the text.
+    pub sentence: Range<usize>,
+    /// `language/statement` id of the form it came closest to.
+    pub rule: String,
+    /// Why it does not count.
+    pub miss: Miss,
+}
+
 /// Compiled disclosure wording for all languages.
 #[derive(Debug)]
 pub struct PhraseMatcher {
