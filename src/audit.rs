@@ -104,6 +104,26 @@ impl Auditor {
         page::parse(doc, &self.rules)
     }
 
+    /// Parses a document as [`Auditor::parse`] does, also giving every text block its source line,
+    /// for [`Auditor::explain_page`].
+    pub fn parse_with_lines(&self, doc: &Document) -> Result<Page, Skip> {
+        doc.check_html()?;
+        page::parse_with_lines(doc, &self.rules)
+    }
+
+    /// Every decision behind the verdicts on a document whose cloaked links cannot be resolved.
+    pub fn explain(&self, doc: &Document) -> Result<findings::Explanation, Skip> {
+        Ok(self.explain_page(&self.parse_with_lines(doc)?, &NoRedirects))
+    }
+
+    /// Every decision behind the verdicts on a parsed page (best parsed with
+    /// [`Auditor::parse_with_lines`], so that disclosures have lines).
+    pub fn explain_page(&self, page: &Page, resolve: &dyn Resolve) -> findings::Explanation {
+        findings::explain_resolved(page, &self.rules, &self.options, &|u| {
+            resolve.destination(u)
+        })
+    }
+
     /// The second half: the verdicts on a parsed page.
     pub fn audit_page(&self, page: &Page, resolve: &dyn Resolve) -> PageReport {
         findings::audit_resolved(page, &self.rules, &self.options, &|u| {

@@ -91,6 +91,22 @@ enum Command {
         curl -s https://data.commoncrawl.org/crawl-data/… | affcheck warc - --output report.csv")]
     Warc(cli::warc::WarcArgs),
 
+    /// Explain every decision on one page: what editors run after CI fails.
+    ///
+    /// For each affiliate link in reading order: its line, text, URL, the network and the rule that
+    /// classified it, the verdict, and the disclosure that decided it (text, line, strength, the
+    /// wording form that matched) or, for a violation, each near miss that did not count and why
+    /// (hidden and by what, after the link, only a link, negated, a question, someone else earning).
+    /// Also the page's disclosures, monetization scripts, required statements and site names.
+    ///
+    /// Exit status: 0 when no finding reaches --fail-on, 1 when some do, 2 when the page could not
+    /// be read.
+    #[command(after_help = "Examples:\n  \
+        affcheck explain public/best-tents/index.html --base-url https://example.com/best-tents/\n  \
+        affcheck explain https://example.com/best-tents/\n  \
+        affcheck explain page.html --format json | jq '.links[] | select(.status != \"compliant\")'")]
+    Explain(cli::explain::ExplainArgs),
+
     /// Write a commented starter affcheck.toml (settings, site knowledge, severity overrides).
     Init(cli::init::InitArgs),
 }
@@ -101,6 +117,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Check(args) => cli::check::run(args),
         Command::Crawl(args) => cli::crawl::run(args),
+        Command::Explain(args) => cli::explain::run(args),
         Command::Init(args) => cli::init::run(args),
         Command::Warc(args) => cli::warc::run(args),
     };

@@ -5,6 +5,7 @@ mod common;
 use std::collections::{BTreeSet, HashMap};
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
@@ -392,4 +393,39 @@ fn redirects_are_followed_and_relative_links_resolve_against_the_final_url() {
     assert_eq!(row["link_url"], server.url("/go/ergon-gp3/"));
     // The row keeps the URL the user asked for, so it can be matched to the input list.
     assert_eq!(row["page_url"], requested);
+}
+
+#[test]
+fn explain_url_resolves_cloaked_links_like_check() {
+    let post = page(
+        "utf-8",
+        r#"<p>We earn a commission when you buy through links on this page.</p>
+<p>Our pick: <a href="/go/tent/">the tent</a> and <a href="/go/plain/">the shop</a>.</p>"#,
+    );
+    let server = Server::start(&[
+        ("/post.html", Reply::html(post)),
+        (
+            "/go/tent/",
+            Reply::redirect(302, "https://www.amazon.com/dp/B0TENT?tag=site-20"),
+        ),
+        ("/go/plain/", Reply::redirect(302, "https://shop.example/")),
+    ]);
+    let url = server.url("/post.html");
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_affcheck"));
+    cmd.args(["explain", url.as_str(), "--format", "json"]);
+    let r = run(&mut cmd);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).expect(&r.stderr);
+    let links = v["links"].as_array().unwrap();
+    // The plain shop redirect is no affiliate link; the one to Amazon is, and is disclosed.
+    assert_eq!(links.len(), 1, "{v:#}");
+    assert_eq!(links[0]["network"], "Amazon Associates");
+    assert_eq!(
+        links[0]["destination"],
+        "https://www.amazon.com/dp/B0TENT?tag=site-20"
+    );
+    assert_eq!(links[0]["status"], "compliant");
+    assert_eq!(
+        links[0]["deciding"]["line"],
+        v["links"][0]["line"].as_u64().unwrap() - 1
+    );
 }

@@ -3,6 +3,7 @@
 
 pub mod check;
 pub mod crawl;
+pub mod explain;
 pub mod init;
 pub mod warc;
 

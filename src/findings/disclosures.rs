@@ -226,7 +226,7 @@ pub(super) fn label_at_link(
 }
 
 /// Cuts text to [`EXCERPT_CHARS`] characters on a character boundary, marking the cut with `…`.
-fn excerpt(text: &str) -> String {
+pub(super) fn excerpt(text: &str) -> String {
     let text = text.replace('\n', " ");
     if text.chars().count() <= EXCERPT_CHARS {
         return text;

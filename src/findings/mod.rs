@@ -13,6 +13,7 @@
 //! texts of findings are written in `messages`.
 
 mod disclosures;
+mod explain;
 mod messages;
 #[cfg(test)]
 mod testing;
@@ -26,6 +27,10 @@ use serde::{Deserialize, Serialize};
 use crate::rules::{Ruleset, SiteNames, Strength};
 
 pub use crate::rules::ids::{Rule, RuleDefinition, RuleId, Severity};
+pub use explain::{
+    Deciding, DisclosureFact, DisclosureKind, Explanation, LinkFact, NearMissFact, ScriptFact,
+    StatementFact, explain, explain_resolved,
+};
 pub use verdict::{audit, audit_resolved};
 
 /// Longest disclosure excerpt in a report, in characters.

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use url::Url;
 
 use crate::page::Page;
-use crate::rules::{LinkClass, Ruleset, Strength};
+use crate::rules::{LinkClass, Ruleset, SiteNames, Strength};
 
 use super::disclosures::{
     Disclosure, Kind, LinkPosition, Scope, disclosures, label_at_link, link_positions,
@@ -19,6 +19,38 @@ use super::{
 /// Audits a parsed page.
 pub fn audit(page: &Page, rules: &Ruleset, opts: &AuditOptions) -> PageReport {
     audit_resolved(page, rules, opts, &|_| None)
+}
+
+/// The site's own names: those the page declares and those of the configuration.
+pub(super) fn site_names(page: &Page, opts: &AuditOptions) -> SiteNames {
+    let mut names = page.site_names.clone();
+    names.extend(&opts.site_names);
+    names
+}
+
+/// Every disclosure of the page in reading order, led by the configuration's site-wide one.
+pub(super) fn page_disclosures(
+    page: &Page,
+    rules: &Ruleset,
+    opts: &AuditOptions,
+    names: &SiteNames,
+) -> Vec<Disclosure> {
+    let mut list = disclosures(page, rules, names);
+    if let Some(site) = &opts.site_disclosure {
+        list.insert(
+            0,
+            Disclosure {
+                kind: Kind::Counted,
+                scope: Scope::Page,
+                order: 0,
+                excerpt: SITE_DISCLOSURE_EXCERPT.into(),
+                strength: site.strength,
+                statements: site.statements.iter().cloned().collect(),
+                rule: "config/site-disclosure".into(),
+            },
+        );
+    }
+    list
 }
 
 /// Audits a parsed page, classifying same-site links by where they redirect.
@@ -34,23 +66,8 @@ pub fn audit_resolved(
     opts: &AuditOptions,
     redirect_of: &dyn Fn(&Url) -> Option<Url>,
 ) -> PageReport {
-    let mut names = page.site_names.clone();
-    names.extend(&opts.site_names);
-    let mut disclosures = disclosures(page, rules, &names);
-    if let Some(site) = &opts.site_disclosure {
-        disclosures.insert(
-            0,
-            Disclosure {
-                kind: Kind::Counted,
-                scope: Scope::Page,
-                order: 0,
-                excerpt: SITE_DISCLOSURE_EXCERPT.into(),
-                strength: site.strength,
-                statements: site.statements.iter().cloned().collect(),
-                rule: "config/site-disclosure".into(),
-            },
-        );
-    }
+    let names = site_names(page, opts);
+    let disclosures = page_disclosures(page, rules, opts, &names);
     let counted = || {
         disclosures
             .iter()

@@ -8,12 +8,13 @@ use std::sync::{Arc, Mutex};
 use url::Url;
 
 use super::{InputError, Reader};
-use crate::audit::Auditor;
+use crate::audit::{Auditor, Resolve};
 use crate::document::{Document, Skip};
 use crate::fetch::redirects::{Redirects, get_following};
 use crate::fetch::robots::{self, RobotsCache};
 use crate::fetch::{FetchConfig, Fetcher, Want};
-use crate::findings::PageReport;
+use crate::findings::{Explanation, PageReport};
+use crate::page::Page;
 use crate::scope::Scope;
 
 /// What reading URLs needs: an async runtime, the fetcher, robots.txt rules for cloaked-link
@@ -36,6 +37,31 @@ impl Reader {
         url: &Url,
         auditor: &Auditor,
     ) -> Result<Result<PageReport, (String, Skip)>, InputError> {
+        self.read_url_with(url, auditor, Auditor::parse, |page, resolve| {
+            auditor.audit_page(page, resolve)
+        })
+    }
+
+    /// Fetches a page as [`Reader::read_url`] does and explains every verdict on it.
+    pub fn explain_url(
+        &self,
+        url: &Url,
+        auditor: &Auditor,
+    ) -> Result<Result<Explanation, (String, Skip)>, InputError> {
+        self.read_url_with(url, auditor, Auditor::parse_with_lines, |page, resolve| {
+            auditor.explain_page(page, resolve)
+        })
+    }
+
+    /// Fetches `url`, parses it with `parse` and, once its cloaked links are resolved, hands the
+    /// page to `finish`.
+    fn read_url_with<T>(
+        &self,
+        url: &Url,
+        auditor: &Auditor,
+        parse: fn(&Auditor, &Document) -> Result<Page, Skip>,
+        finish: impl FnOnce(&Page, &dyn Resolve) -> T,
+    ) -> Result<Result<T, (String, Skip)>, InputError> {
         let target = url.to_string();
         let web = self
             .web
@@ -78,7 +104,7 @@ impl Reader {
                 content_type: f.content_type,
             };
             // Parsing runs on this (pipeline worker) thread, not on the runtime's.
-            let page = match auditor.parse(&doc) {
+            let page = match parse(auditor, &doc) {
                 Ok(page) => page,
                 Err(skip) => return Ok(Err((doc.display, skip))),
             };
@@ -86,7 +112,7 @@ impl Reader {
             let redirects = web.site(url, &final_url);
             let cloaked = auditor.cloaked_links(&page, |u| redirects.is_same_site(u));
             redirects.probe_all(cloaked).await;
-            Ok(Ok(auditor.audit_page(&page, &*redirects)))
+            Ok(Ok(finish(&page, &*redirects)))
         })
     }
 }

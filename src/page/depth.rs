@@ -52,10 +52,17 @@ pub(crate) fn node_budget(len: usize) -> usize {
 const CHUNK: usize = 64 * 1024;
 
 /// Parses `text` as an HTML document with element depth capped at [`MAX_DEPTH`].
+#[cfg(test)]
 pub(crate) fn parse(text: &str) -> Parsed {
+    parse_with(text, false)
+}
+
+/// [`parse`], recording the source line of every element when `every_line` (else of links,
+/// areas and scripts only).
+pub(crate) fn parse_with(text: &str, every_line: bool) -> Parsed {
     let opts = ParseOpts::default();
     let budget = node_budget(text.len());
-    let builder = TreeBuilder::new(LineSink::new(text, budget), opts.tree_builder);
+    let builder = TreeBuilder::new(LineSink::new(text, budget, every_line), opts.tree_builder);
     let tokenizer = Tokenizer::new(DepthLimit::new(builder, budget), opts.tokenizer);
     let input = BufferQueue::default();
     let mut rest = text;

@@ -57,8 +57,44 @@ pub struct Block {
     pub text: String,
     /// Whether readers see it.
     pub visibility: Visibility,
+    /// What hides it, when it is hidden.
+    pub hidden_by: Option<HiddenBy>,
+    /// The source line of the element it is the text of, when the page was parsed with
+    /// [`parse_with_lines`]; 0 otherwise.
+    pub line: u32,
     /// Where each run of text starts, in order.
     pub segments: Vec<Segment>,
+}
+
+/// What hides a hidden block or link: the element that hides it (or the nearest hidden ancestor)
+/// and the rule it breaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum HiddenBy {
+    /// The `hidden` attribute.
+    Attribute,
+    /// An inline style that hides (`display:none`, `visibility:hidden`, `font-size:0` …; the
+    /// rules' hiding styles).
+    Style,
+    /// A visually-hidden class of the rules (`sr-only`, `screen-reader-text` …).
+    Class,
+    /// A class the page's own `<style>` hides.
+    PageStyle,
+    /// Inside a closed `<details>` (shown only when a reader opens it).
+    ClosedDetails,
+}
+
+impl HiddenBy {
+    /// A short explanation for people.
+    pub fn describe(self) -> &'static str {
+        match self {
+            HiddenBy::Attribute => "the hidden attribute",
+            HiddenBy::Style => "an inline style that hides it",
+            HiddenBy::Class => "a visually-hidden class",
+            HiddenBy::PageStyle => "a class the page's own style sheet hides",
+            HiddenBy::ClosedDetails => "a closed <details> element (shown only when opened)",
+        }
+    }
 }
 
 impl Block {
@@ -145,13 +181,23 @@ pub struct Page {
 /// Parses a document into a [`Page`]. Markup that builds far more elements than its size allows
 /// (see [`Skip::TooManyElements`]) is refused rather than audited in part.
 pub fn parse(doc: &Document, rules: &Ruleset) -> Result<Page, Skip> {
+    parse_with(doc, rules, false)
+}
+
+/// [`parse`], also giving every block the source line of its element ([`Block::line`]), as
+/// `affcheck explain` shows; this costs a map entry per element, so audits do without.
+pub fn parse_with_lines(doc: &Document, rules: &Ruleset) -> Result<Page, Skip> {
+    parse_with(doc, rules, true)
+}
+
+fn parse_with(doc: &Document, rules: &Ruleset, block_lines: bool) -> Result<Page, Skip> {
     let decoded = doc.decode();
     let depth::Parsed {
         tree,
         lines: tag_lines,
         flattened,
         over_budget,
-    } = depth::parse(decoded.text.as_ref());
+    } = depth::parse_with(decoded.text.as_ref(), block_lines);
     if over_budget {
         return Err(Skip::TooManyElements(depth::node_budget(
             decoded.text.len(),

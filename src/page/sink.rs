@@ -21,6 +21,8 @@ pub(crate) struct LineSink {
     name_ids: RefCell<FxHashMap<QualName, u32>>,
     line: Cell<u64>,
     lines: RefCell<FxHashMap<NodeId, u32>>,
+    /// Record the line of every element, not only of links, areas and scripts.
+    every_line: bool,
     /// The element created last.
     last: RefCell<Option<Created>>,
     known_depths: Cell<Option<KnownDepth>>,
@@ -37,13 +39,15 @@ pub(crate) struct Created {
 }
 
 impl LineSink {
-    /// A sink for the document `text`, which may build at most `budget` nodes.
-    pub(crate) fn new(text: &str, budget: usize) -> Self {
+    /// A sink for the document `text`, which may build at most `budget` nodes; `every_line` records
+    /// the line of every element.
+    pub(crate) fn new(text: &str, budget: usize, every_line: bool) -> Self {
         LineSink {
             tree: RefCell::new(Tree::new(text, budget)),
             name_ids: RefCell::new(FxHashMap::default()),
             line: Cell::new(1),
             lines: RefCell::new(FxHashMap::default()),
+            every_line,
             last: RefCell::new(None),
             known_depths: Cell::new(None),
         }
@@ -275,10 +279,12 @@ impl TreeSink for LineSink {
             tree.append_child(id, fragment);
         }
         drop(tree);
-        if matches!(
-            local,
-            local_name!("a") | local_name!("area") | local_name!("script")
-        ) {
+        if self.every_line
+            || matches!(
+                local,
+                local_name!("a") | local_name!("area") | local_name!("script")
+            )
+        {
             let line = u32::try_from(self.line.get()).unwrap_or(u32::MAX);
             self.lines.borrow_mut().insert(id, line);
         }

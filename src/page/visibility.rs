@@ -5,6 +5,7 @@
 
 use html5ever::local_name;
 
+use super::HiddenBy;
 use super::tree::{Elem, Tree};
 use crate::rules::Ruleset;
 
@@ -25,21 +26,28 @@ impl<'r> Hiding<'r> {
         }
     }
 
-    /// Whether `el` itself hides its content.
-    pub(super) fn hides(&self, el: &Elem<'_>) -> bool {
+    /// Whether `el` itself hides its content, and how.
+    pub(super) fn hides(&self, el: &Elem<'_>) -> Option<HiddenBy> {
         if el.attr(&local_name!("hidden")).is_some() {
-            return true;
+            return Some(HiddenBy::Attribute);
         }
         if el
             .attr(&local_name!("style"))
             .is_some_and(|s| self.rules.style_hides(s))
         {
-            return true;
+            return Some(HiddenBy::Style);
         }
-        el.attr(&local_name!("class"))
-            .unwrap_or("")
+        let classes = el.attr(&local_name!("class")).unwrap_or("");
+        if classes
             .split_ascii_whitespace()
-            .any(|c| self.rules.is_hidden_class(c) || self.page_classes.iter().any(|h| h == c))
+            .any(|c| self.rules.is_hidden_class(c))
+        {
+            return Some(HiddenBy::Class);
+        }
+        classes
+            .split_ascii_whitespace()
+            .any(|c| self.page_classes.iter().any(|h| h == c))
+            .then_some(HiddenBy::PageStyle)
     }
 }
 

@@ -12,7 +12,7 @@ use super::dom::{append_collapsed, collapse, resolve};
 use super::facts::Facts;
 use super::tree::{Edge, Elem, Kind, NodeId, Tree};
 use super::visibility::Hiding;
-use super::{Block, Link, Page, Segment, Visibility};
+use super::{Block, HiddenBy, Link, Page, Segment, Visibility};
 use crate::rules::Ruleset;
 
 /// Walks `tree` and adds its blocks, links and page-level facts to `page`. `tag_lines` gives the
@@ -146,7 +146,9 @@ fn is_block(name: &LocalName) -> bool {
 
 /// Per open element: what it contributes to the visibility and structure of what is inside it.
 struct Frame {
-    hidden: bool,
+    hidden: Option<HiddenBy>,
+    /// The source line of this element or of the nearest enclosing one with a known line.
+    line: u32,
     closed_details: bool,
     block: bool,
     link: bool,
@@ -175,11 +177,11 @@ impl Builder<'_> {
         self.order
     }
 
-    /// Whether content directly inside the innermost open element is hidden.
-    fn inside_hidden(&self) -> bool {
-        self.frames
-            .last()
-            .is_some_and(|f| f.hidden || f.closed_details)
+    /// Whether content directly inside the innermost open element is hidden, and by what.
+    fn inside_hidden(&self) -> Option<HiddenBy> {
+        let f = self.frames.last()?;
+        f.hidden
+            .or(f.closed_details.then_some(HiddenBy::ClosedDetails))
     }
 
     fn open(&mut self, el: &Elem<'_>, line: u32, inline_text: impl FnOnce() -> String) {
@@ -192,9 +194,16 @@ impl Builder<'_> {
             return;
         }
         let parent_closed_details = self.frames.last().is_some_and(|f| f.closed_details);
-        let hidden = self.frames.last().is_some_and(|f| f.hidden)
-            || (parent_closed_details && name != "summary")
-            || self.hiding.hides(el);
+        let hidden = self
+            .frames
+            .last()
+            .and_then(|f| f.hidden)
+            .or((parent_closed_details && name != "summary").then_some(HiddenBy::ClosedDetails))
+            .or_else(|| self.hiding.hides(el));
+        let line = match line {
+            0 => self.frames.last().map_or(0, |f| f.line),
+            line => line,
+        };
         let block = is_block(el.local());
         if block {
             self.flush();
@@ -233,7 +242,7 @@ impl Builder<'_> {
                 text: String::new(),
                 line,
                 order,
-                visibility: if hidden {
+                visibility: if hidden.is_some() {
                     Visibility::Hidden
                 } else {
                     Visibility::Visible
@@ -253,6 +262,7 @@ impl Builder<'_> {
         }
         self.frames.push(Frame {
             hidden,
+            line,
             closed_details: name == "details" && el.attr(&local_name!("open")).is_none(),
             block,
             link: is_link && el.attr(&local_name!("href")).is_some(),
@@ -282,8 +292,8 @@ impl Builder<'_> {
         self.push_text(text, hidden);
     }
 
-    fn push_text(&mut self, text: &str, hidden: bool) {
-        let visibility = if hidden {
+    fn push_text(&mut self, text: &str, hidden: Option<HiddenBy>) {
+        let visibility = if hidden.is_some() {
             Visibility::Hidden
         } else {
             Visibility::Visible
@@ -300,9 +310,12 @@ impl Builder<'_> {
         }
         let order = self.next_order();
         let link = self.link;
+        let line = self.frames.last().map_or(0, |f| f.line);
         let block = self.current.get_or_insert_with(|| Block {
             text: String::new(),
             visibility,
+            hidden_by: hidden,
+            line,
             segments: Vec::new(),
         });
         let offset = block.text.len();

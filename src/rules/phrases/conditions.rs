@@ -84,7 +84,12 @@ impl PhraseMatcher {
                     && !after_cost(h.start)
                     && !in_exception(h.start)
             }) {
-                return Err(Miss::Blocked);
+                // A form may list the negation words among its blockers ("we do *not* earn").
+                return Err(if set == lang.negation {
+                    Miss::Negated
+                } else {
+                    Miss::Blocked
+                });
             }
         }
         for &set in &st.unless {

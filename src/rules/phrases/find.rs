@@ -207,7 +207,9 @@ impl PhraseMatcher {
             }
         }
         if let Some(out) = misses {
-            failed.sort_by_key(|(sentence, ..)| *sentence);
+            // Per sentence, the most telling reason first.
+            failed
+                .sort_by_key(|(sentence, miss, _)| (*sentence, std::cmp::Reverse(miss.telling())));
             failed.dedup_by_key(|(sentence, ..)| *sentence);
             out.extend(
                 failed
@@ -342,7 +344,7 @@ impl PhraseMatcher {
 
     /// Chooses a hit for each part after those in `chosen`, in the first part's sentence, where
     /// `fits` accepts it; returns the span of the first choice for which the form holds, and
-    /// otherwise leaves in `miss` why the last full choice did not hold.
+    /// otherwise leaves in `miss` the most telling reason a full choice did not hold.
     #[allow(clippy::too_many_arguments)]
     fn extend(
         &self,
@@ -358,7 +360,11 @@ impl PhraseMatcher {
         if k == parts.len() {
             return self
                 .holds(st, tokens, hits, chosen)
-                .map_err(|m| *miss = Some(m))
+                .map_err(|m| {
+                    if miss.is_none_or(|old| m.telling() > old.telling()) {
+                        *miss = Some(m);
+                    }
+                })
                 .ok();
         }
         let sentence = tokens.sentence(tokens[chosen[0].start].sentence)?;

@@ -168,6 +168,19 @@ pub enum Miss {
 }
 
 impl Miss {
+    /// How much the reason tells a reader, when several choices of words fail differently: a
+    /// negation says more than a word in between.
+    pub(super) fn telling(self) -> u8 {
+        match self {
+            Miss::Blocked => 0,
+            Miss::Unless => 1,
+            Miss::QuestionWord => 2,
+            Miss::Question => 3,
+            Miss::Requirement => 4,
+            Miss::Negated => 5,
+        }
+    }
+
     /// A short explanation for people.
     pub fn describe(self) -> &'static str {
         match self {
