@@ -4,7 +4,7 @@ mod cli;
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 
 // Parsing allocates many small nodes and strings per page. mimalloc cut the crawl benchmark from
 // 5.4 s to 4.4 s (user time 9.1 s to 7.6 s). It is built without transparent huge pages
@@ -93,6 +93,18 @@ enum Command {
 
     /// Write a commented starter affcheck.toml (settings, site knowledge, severity overrides).
     Init(cli::init::InitArgs),
+
+    /// Print a completion script for bash, zsh, fish, elvish or PowerShell to standard output.
+    ///
+    /// The script completes every subcommand, option and fixed value (such as --format and
+    /// --fail-on). Write it where your shell loads completions from; see the examples below.
+    #[command(after_help = "Examples:\n  \
+        affcheck completions bash > ~/.local/share/bash-completion/completions/affcheck\n  \
+        affcheck completions zsh > ~/.zfunc/_affcheck    # and fpath+=(~/.zfunc) before compinit\n  \
+        affcheck completions fish > ~/.config/fish/completions/affcheck.fish\n  \
+        eval (affcheck completions elvish | slurp)    # in ~/.config/elvish/rc.elv\n  \
+        affcheck completions powershell | Out-String | Invoke-Expression    # in $PROFILE")]
+    Completions(cli::completions::CompletionsArgs),
 }
 
 fn main() -> ExitCode {
@@ -103,6 +115,7 @@ fn main() -> ExitCode {
         Command::Crawl(args) => cli::crawl::run(args),
         Command::Init(args) => cli::init::run(args),
         Command::Warc(args) => cli::warc::run(args),
+        Command::Completions(args) => cli::completions::run(args, Cli::command()),
     };
     match result {
         Ok(code) => code,
@@ -116,7 +129,6 @@ fn main() -> ExitCode {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use clap::CommandFactory;
 
     #[test]
     fn cli_definition_is_valid() {
