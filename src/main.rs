@@ -105,6 +105,15 @@ enum Command {
         eval (affcheck completions elvish | slurp)    # in ~/.config/elvish/rc.elv\n  \
         affcheck completions powershell | Out-String | Invoke-Expression    # in $PROFILE")]
     Completions(cli::completions::CompletionsArgs),
+
+    /// Print the manual page (roff) to standard output, or write one page per command with --dir.
+    ///
+    /// The single page has every subcommand with its options and examples, the same text as
+    /// --help; --dir writes affcheck.1 and affcheck-check.1, affcheck-crawl.1 … for a man folder.
+    #[command(after_help = "Examples:\n  \
+        affcheck man > affcheck.1 && man ./affcheck.1\n  \
+        affcheck man --dir ~/.local/share/man/man1 && man affcheck-check")]
+    Man(cli::man::ManArgs),
 }
 
 fn main() -> ExitCode {
@@ -116,6 +125,7 @@ fn main() -> ExitCode {
         Command::Init(args) => cli::init::run(args),
         Command::Warc(args) => cli::warc::run(args),
         Command::Completions(args) => cli::completions::run(args, Cli::command()),
+        Command::Man(args) => cli::man::run(args, Cli::command()),
     };
     match result {
         Ok(code) => code,

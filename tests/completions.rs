@@ -9,7 +9,7 @@ use std::process::Command;
 use common::{Run, TempDir, run};
 
 /// The subcommands a completion script must offer after `affcheck `.
-const SUBCOMMANDS: &[&str] = &["check", "crawl", "warc", "init", "completions"];
+const SUBCOMMANDS: &[&str] = &["check", "crawl", "warc", "init", "completions", "man"];
 
 const SHELLS: &[&str] = &["bash", "zsh", "fish", "elvish", "powershell"];
 

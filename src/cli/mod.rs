@@ -5,6 +5,7 @@ pub mod check;
 pub mod completions;
 pub mod crawl;
 pub mod init;
+pub mod man;
 pub mod warc;
 
 use std::fs::File;
