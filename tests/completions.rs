@@ -152,3 +152,71 @@ fn bash_accepts_the_script_and_completes_with_it() {
     assert_eq!(complete("affcheck check --base-"), ["--base-url"]);
     assert_eq!(complete("affcheck check --format s"), ["sarif"]);
 }
+
+#[test]
+fn zsh_accepts_the_script() {
+    if !installed("zsh") {
+        eprintln!("zsh is not installed: syntax check skipped");
+        return;
+    }
+    let tmp = TempDir::new("completions-zsh");
+    let script = tmp.write("_affcheck", completions("zsh").stdout);
+    let syntax = Command::new("zsh").arg("-n").arg(&script).output().unwrap();
+    assert!(
+        syntax.status.success(),
+        "zsh -n rejects the script: {}",
+        String::from_utf8_lossy(&syntax.stderr)
+    );
+}
+
+#[test]
+fn fish_accepts_the_script_and_completes_with_it() {
+    if !installed("fish") {
+        eprintln!("fish is not installed: syntax and completion check skipped");
+        return;
+    }
+    let tmp = TempDir::new("completions-fish");
+    let script = tmp.write("affcheck.fish", completions("fish").stdout);
+    let syntax = Command::new("fish")
+        .arg("--no-execute")
+        .arg(&script)
+        .output()
+        .unwrap();
+    assert!(
+        syntax.status.success(),
+        "fish --no-execute rejects the script: {}",
+        String::from_utf8_lossy(&syntax.stderr)
+    );
+
+    // `complete -C LINE` prints what fish offers for LINE: one `word<TAB>description` a line.
+    let complete = |line: &str| -> Vec<String> {
+        let out = Command::new("fish")
+            .arg("--no-config")
+            .arg("-c")
+            .arg(format!(
+                "source '{}'; complete -C '{line}'",
+                script.display()
+            ))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout)
+            .unwrap()
+            .lines()
+            .map(|l| l.split('\t').next().unwrap_or("").to_owned())
+            .collect()
+    };
+    assert_eq!(complete("affcheck check --base-"), ["--base-url"]);
+    assert_eq!(complete("affcheck check --format s"), ["sarif"]);
+    let subcommands = complete("affcheck ");
+    for sub in SUBCOMMANDS {
+        assert!(
+            subcommands.iter().any(|w| w == sub),
+            "fish does not offer {sub}: {subcommands:?}"
+        );
+    }
+}
