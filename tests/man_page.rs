@@ -40,6 +40,23 @@ fn groff(page: &Path) -> Option<(String, String)> {
     ))
 }
 
+/// The subcommands in the "Commands:" list of `affcheck --help`, without clap's `help`.
+fn listed_subcommands() -> Vec<String> {
+    let help = run(Command::new(env!("CARGO_BIN_EXE_affcheck")).arg("--help"));
+    assert_eq!(help.code, 0);
+    help.stdout
+        .lines()
+        .skip_while(|l| *l != "Commands:")
+        .skip(1)
+        .take_while(|l| !l.is_empty())
+        // A command's line starts with two spaces and its name; wrapped help is indented further.
+        .filter(|l| l.starts_with("  ") && !l.starts_with("   "))
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|name| *name != "help")
+        .map(str::to_owned)
+        .collect()
+}
+
 #[test]
 fn the_single_page_is_roff_with_every_subcommand_and_its_options() {
     let out = man(&[]);
@@ -103,8 +120,18 @@ fn dir_writes_one_page_per_command() {
     let out = man_dir(&dir);
     assert_eq!(out.code, 0, "stderr: {}", out.stderr);
     assert!(out.stdout.is_empty(), "pages went to stdout too");
+    // One page per subcommand that `affcheck --help` lists (so a new subcommand needs no edit
+    // here), and the top-level page.
+    let commands = listed_subcommands();
+    for sub in SUBCOMMANDS {
+        assert!(
+            commands.iter().any(|c| c == sub),
+            "--help does not list {sub}"
+        );
+    }
     assert!(
-        out.stderr.contains("wrote 7 man pages"),
+        out.stderr
+            .contains(&format!("wrote {} man pages", commands.len() + 1)),
         "stderr: {}",
         out.stderr
     );
@@ -114,7 +141,7 @@ fn dir_writes_one_page_per_command() {
         .map(|e| e.unwrap().file_name().into_string().unwrap())
         .collect();
     names.sort();
-    let mut expected: Vec<String> = SUBCOMMANDS
+    let mut expected: Vec<String> = commands
         .iter()
         .map(|s| format!("affcheck-{s}.1"))
         .chain(["affcheck.1".to_owned()])
