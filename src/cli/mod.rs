@@ -2,9 +2,11 @@
 //! file, the baseline, and where reports go.
 
 pub mod check;
+pub mod completions;
 pub mod crawl;
 pub mod explain;
 pub mod init;
+pub mod man;
 pub mod warc;
 
 use std::fs::File;
@@ -280,6 +282,17 @@ pub fn failure_line(f: &Failure) -> String {
         format!("{}: {}", f.target, f.message)
     };
     printable(&line).into_owned()
+}
+
+/// Writes a generated text (`what`: "the completion script" …) to standard output. A closed pipe
+/// (`affcheck … | head`) ends the run with status 2 and no message, as for reports.
+pub fn write_stdout(text: &[u8], what: &str) -> Result<std::process::ExitCode> {
+    let mut stdout = std::io::stdout().lock();
+    match stdout.write_all(text).and_then(|()| stdout.flush()) {
+        Ok(()) => Ok(std::process::ExitCode::SUCCESS),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(std::process::ExitCode::from(2)),
+        Err(e) => Err(e).with_context(|| format!("cannot write {what} to standard output")),
+    }
 }
 
 /// Worker threads when neither `-j` nor the config says: one per CPU.
