@@ -676,7 +676,7 @@ impl<W: Write> HtmlReport<W> {
         ] {
             let _ = write!(
                 h,
-                "<th scope=\"col\" class=\"{class}\" aria-sort=\"none\"><button type=\"button\" data-col=\"{key}\">{label}</button></th>"
+                "<th scope=\"col\" class=\"{class}\" aria-sort=\"none\" data-label=\"{label}\"><button type=\"button\" data-col=\"{key}\">{label}</button></th>"
             );
         }
         h.push_str("</tr></thead><tbody id=\"findings-body\"></tbody></table></div>\n<p class=\"more-row\"><button type=\"button\" id=\"findings-more\" class=\"more\" hidden>Show more findings</button></p>\n</section>\n");
