@@ -6,11 +6,12 @@
 //! with `'`.
 //!
 //! Every writer implements [`ReportWriter`] (`write_page` per page, `finish` with the [`Summary`]);
-//! [`Format`] names the CI formats (CSV, JSON, JSON Lines, SARIF, JUnit, GitHub annotations,
-//! Markdown) and [`MultiReport`] feeds several of them at once. [`Locations`] tells the formats
+//! [`Format`] names the formats (CSV, JSON, JSON Lines, SARIF, JUnit, GitHub annotations,
+//! Markdown, and a self-contained HTML report for people) and [`MultiReport`] feeds several of them at once. [`Locations`] tells the formats
 //! that point into a repository (SARIF, GitHub, JUnit) which file a page comes from.
 
 mod github;
+mod html;
 mod json;
 mod junit;
 mod locations;
@@ -19,6 +20,7 @@ mod output;
 mod sarif;
 
 pub use github::{GithubReport, escape_data, escape_property};
+pub use html::{CHART_BARS, HtmlReport, html_escape, script_safe_json};
 pub use json::{JsonLinesReport, JsonReport};
 pub use junit::{JunitReport, xml_escape, xml_escape_text};
 pub use locations::{Locations, percent_encode_path};

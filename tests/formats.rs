@@ -504,7 +504,8 @@ fn output_dir_gets_one_file_per_format() {
             "report.sarif",
             "report.junit.xml",
             "report.github.txt",
-            "report.md"
+            "report.md",
+            "report.html"
         ]
     );
     for f in &files {

@@ -10,8 +10,8 @@ use std::str::FromStr;
 use serde::Deserialize;
 
 use super::{
-    CsvReport, GithubReport, JsonLinesReport, JsonReport, JunitReport, Locations, MarkdownReport,
-    SarifReport, Summary,
+    CsvReport, GithubReport, HtmlReport, JsonLinesReport, JsonReport, JunitReport, Locations,
+    MarkdownReport, SarifReport, Summary,
 };
 use crate::findings::PageReport;
 
@@ -19,7 +19,8 @@ use crate::findings::PageReport;
 /// `write_skipped` / `write_failed` for pages that were not audited, then `finish` once.
 ///
 /// Formats that can stream (CSV, JSON, JSON Lines, SARIF, GitHub) write and flush each page as it
-/// comes; JUnit and Markdown need the totals first and write everything in `finish`.
+/// comes; JUnit and Markdown need the totals first and write everything in `finish`; HTML writes
+/// each page's data as it comes and the visible document, with the totals, in `finish`.
 pub trait ReportWriter {
     /// Writes one audited page's findings (after any config and baseline filtering).
     fn write_page(&mut self, page: &PageReport) -> io::Result<()>;
@@ -73,11 +74,14 @@ pub enum Format {
     /// A Markdown summary (for `$GITHUB_STEP_SUMMARY` or a pull-request comment).
     #[serde(alias = "md")]
     Markdown,
+    /// One self-contained HTML page for people: figures, charts, a filterable table of findings and
+    /// every affiliate link page by page.
+    Html,
 }
 
 impl Format {
     /// Every format, in `--format` help order.
-    pub const ALL: [Format; 7] = [
+    pub const ALL: [Format; 8] = [
         Format::Csv,
         Format::Json,
         Format::Jsonl,
@@ -85,6 +89,7 @@ impl Format {
         Format::Junit,
         Format::Github,
         Format::Markdown,
+        Format::Html,
     ];
 
     /// The name used on the command line and in `affcheck.toml`.
@@ -97,6 +102,7 @@ impl Format {
             Format::Junit => "junit",
             Format::Github => "github",
             Format::Markdown => "markdown",
+            Format::Html => "html",
         }
     }
 
@@ -118,6 +124,9 @@ impl Format {
             Format::Junit => "JUnit XML: one test case per page; error findings fail",
             Format::Github => "GitHub Actions annotations on pull requests",
             Format::Markdown => "a Markdown summary for a job summary or a pull-request comment",
+            Format::Html => {
+                "one self-contained HTML page: figures, charts, findings table, links by page"
+            }
         }
     }
 
@@ -131,6 +140,7 @@ impl Format {
             Format::Junit => "report.junit.xml",
             Format::Github => "report.github.txt",
             Format::Markdown => "report.md",
+            Format::Html => "report.html",
         }
     }
 
@@ -150,6 +160,7 @@ impl Format {
             Format::Junit => Box::new(JunitReport::new(out, locations.clone())),
             Format::Github => Box::new(GithubReport::new(out, locations.clone())),
             Format::Markdown => Box::new(MarkdownReport::new(out)),
+            Format::Html => Box::new(HtmlReport::new(out)?),
         })
     }
 }
@@ -163,7 +174,7 @@ impl fmt::Display for Format {
 /// A format name that is not one of [`Format::ALL`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "unknown report format `{0}`; expected one of csv, json, jsonl, sarif, junit, github, markdown"
+    "unknown report format `{0}`; expected one of csv, json, jsonl, sarif, junit, github, markdown, html"
 )]
 pub struct UnknownFormat(pub String);
 
