@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::{TempDir, site_dir};
+use common::{TempDir, copy_dir, site_dir};
 
 const ACTION: &str = include_str!("../action.yml");
 
@@ -142,19 +142,6 @@ impl Runner {
         );
         assert_eq!(summary.code, 0, "summary step: {}", summary.stderr);
         self.run("Fail on violations", &[("STATUS", &status)])
-    }
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
     }
 }
 

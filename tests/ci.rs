@@ -8,7 +8,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::{Csv, TempDir, site_dir};
+use common::{Csv, TempDir, copy_dir, site_dir};
 
 const README: &str = include_str!("../README.md");
 
@@ -22,19 +22,6 @@ fn repo() -> TempDir {
     let tmp = TempDir::new("ci");
     copy_dir(&site_dir(), &tmp.path().join("public"));
     tmp
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
 }
 
 /// Runs a documented command line (split on spaces) in `dir`, as CI would.
